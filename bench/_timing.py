@@ -1,0 +1,66 @@
+"""Shared helpers for the benchmarks: repeat, take the median, print a ratio line.
+
+Machines here are shared and noisy, so every benchmark measures its baseline in the same
+run and reports ``ours / baseline``; absolute seconds are printed only for context.
+"""
+
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Measurement", "machine_summary", "measure", "report"]
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """Wall-clock samples (seconds) of one operation."""
+
+    name: str
+    samples: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def best(self) -> float:
+        return min(self.samples)
+
+
+def measure(
+    name: str, operation: Callable[[], object], *, repeat: int = 5, warmup: int = 0
+) -> Measurement:
+    """Run ``operation`` ``warmup + repeat`` times and keep the last ``repeat`` timings."""
+    for _ in range(warmup):
+        operation()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        operation()
+        samples.append(time.perf_counter() - start)
+    return Measurement(name, tuple(samples))
+
+
+def machine_summary() -> str:
+    """One line naming the machine the numbers came from."""
+    import os
+
+    return (
+        f"{platform.machine()} {platform.system()} {platform.release()}, "
+        f"{os.cpu_count()} cpus, Python {platform.python_version()}"
+    )
+
+
+def report(ours: Measurement, baseline: Measurement, *, target: str = "") -> float:
+    """Print medians and the ratio ours/baseline; return the ratio."""
+    ratio = ours.median / baseline.median if baseline.median > 0 else float("inf")
+    print(
+        f"{ours.name}: median {ours.median * 1000:.1f} ms (best {ours.best * 1000:.1f} ms) | "
+        f"{baseline.name}: median {baseline.median * 1000:.1f} ms | "
+        f"ratio {ratio:.2f}x{f' (target {target})' if target else ''}"
+    )
+    return ratio

@@ -1,0 +1,288 @@
+"""Strictly typed fakes of every Protocol in ``vscode_interactive._ports``.
+
+Unit tests build the logic with these instead of patching our internals. Each fake
+records what was asked of it so tests can assert on behaviour, and time only moves when
+someone sleeps on (or jumps) the :class:`FakeClock`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vscode_interactive._ports import (
+    ByteStream,
+    Clock,
+    CommandResult,
+    CommandRunner,
+    Environment,
+    Fetcher,
+    Health,
+    HealthProbe,
+    Interrupts,
+    ProcessHandle,
+    ProcessLauncher,
+)
+
+__all__ = [
+    "FakeClock",
+    "FakeCommandRunner",
+    "FakeEnvironment",
+    "FakeFetcher",
+    "FakeHealthProbe",
+    "FakeInterrupts",
+    "FakeLauncher",
+    "FakeProcess",
+]
+
+
+class FakeClock:
+    """Time that advances only through :meth:`sleep` and :meth:`jump`.
+
+    ``on_sleep`` callbacks run after each sleep, which is how a test makes the world
+    change "while" the code under test waits.
+    """
+
+    def __init__(self, start: float = 1_000.0, wall_start: float = 1_700_000_000.0) -> None:
+        self._mono = start
+        self._offset = wall_start - start
+        self.sleeps: list[float] = []
+        self.on_sleep: list[Callable[[FakeClock], None]] = []
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def now(self) -> float:
+        return self._mono + self._offset
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.jump(max(seconds, 0.0))
+        for callback in list(self.on_sleep):
+            callback(self)
+
+    def jump(self, seconds: float) -> None:
+        """Move time forward without recording a sleep."""
+        if seconds < 0:
+            raise ValueError("time does not go backwards")
+        self._mono += seconds
+
+
+@dataclass(slots=True)
+class _MemoryStream:
+    data: io.BytesIO
+    size: int | None
+
+    def read(self, n: int, /) -> bytes:
+        return self.data.read(n)
+
+
+@dataclass
+class FakeFetcher:
+    """Serves bytes from a dict of URL -> content.
+
+    ``failures[url]`` is a list of exceptions raised by successive opens before the
+    content is served (to script transient errors). ``opened`` records every open.
+    """
+
+    content: dict[str, bytes] = field(default_factory=dict)
+    failures: dict[str, list[OSError]] = field(default_factory=dict)
+    opened: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    report_size: bool = True
+
+    @contextlib.contextmanager
+    def open(self, url: str, storage_options: Mapping[str, object]) -> Iterator[ByteStream]:
+        self.opened.append((url, dict(storage_options)))
+        pending = self.failures.get(url)
+        if pending:
+            raise pending.pop(0)
+        if url not in self.content:
+            raise FileNotFoundError(f"fake: no content for {url}")
+        data = self.content[url]
+        yield _MemoryStream(io.BytesIO(data), len(data) if self.report_size else None)
+
+
+class FakeProcess:
+    """A process whose life is scripted against a :class:`FakeClock`.
+
+    ``exits_at``: monotonic time at which it exits by itself with ``exit_code``.
+    ``ignores_sigterm``: SIGTERM does nothing (so the caller must escalate to SIGKILL).
+    ``grandchild``: a descendant that survives the leader until SIGKILL reaches the group.
+    """
+
+    def __init__(
+        self,
+        clock: FakeClock,
+        *,
+        pid: int = 4242,
+        exits_at: float | None = None,
+        exit_code: int = 0,
+        ignores_sigterm: bool = False,
+        grandchild: bool = False,
+    ) -> None:
+        self._clock = clock
+        self._pid = pid
+        self.exits_at = exits_at
+        self.exit_code = exit_code
+        self.ignores_sigterm = ignores_sigterm
+        self._returncode: int | None = None
+        self._grandchild_alive = grandchild
+        self.signals: list[int] = []
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def _tick(self) -> None:
+        if (
+            self._returncode is None
+            and self.exits_at is not None
+            and self._clock.monotonic() >= self.exits_at
+        ):
+            self._returncode = self.exit_code
+
+    def exit(self, code: int) -> None:
+        """Make the leader exit now with ``code``."""
+        if self._returncode is None:
+            self._returncode = code
+
+    def poll(self) -> int | None:
+        self._tick()
+        return self._returncode
+
+    def wait(self, timeout: float) -> int | None:
+        self._tick()
+        if self._returncode is None and self.exits_at is not None:
+            remaining = self.exits_at - self._clock.monotonic()
+            if remaining <= timeout:
+                self._clock.jump(max(remaining, 0.0))
+                self._tick()
+                return self._returncode
+        if self._returncode is None:
+            self._clock.jump(max(timeout, 0.0))
+        return self._returncode
+
+    def signal_group(self, signum: int) -> None:
+        self.signals.append(signum)
+        if signum == signal.SIGKILL:
+            self._grandchild_alive = False
+            self.exit(-signal.SIGKILL)
+        elif signum in (signal.SIGTERM, signal.SIGINT) and not self.ignores_sigterm:
+            self.exit(-signum)
+
+    def group_alive(self) -> bool:
+        return self.poll() is None or self._grandchild_alive
+
+
+@dataclass
+class _Launch:
+    argv: list[str]
+    env: dict[str, str]
+    cwd: Path | None
+    log_path: Path | None
+
+
+class FakeLauncher:
+    """Hands out scripted :class:`FakeProcess` objects and records each launch."""
+
+    def __init__(self, *processes: FakeProcess) -> None:
+        self._queue = list(processes)
+        self.launches: list[_Launch] = []
+        self.error: OSError | None = None
+
+    def launch(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path | None = None,
+        log_path: Path | None = None,
+    ) -> ProcessHandle:
+        self.launches.append(_Launch(list(argv), dict(env), cwd, log_path))
+        if self.error is not None:
+            raise self.error
+        if not self._queue:
+            raise AssertionError("FakeLauncher: no scripted process left to launch")
+        return self._queue.pop(0)
+
+
+class FakeCommandRunner:
+    """Answers commands through a responder function; records each argv."""
+
+    def __init__(self, responder: Callable[[list[str]], CommandResult] | None = None) -> None:
+        self._responder = responder or (lambda argv: CommandResult(0, "", ""))
+        self.calls: list[list[str]] = []
+        self.envs: list[dict[str, str] | None] = []
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        self.calls.append(list(argv))
+        self.envs.append(dict(env) if env is not None else None)
+        return self._responder(list(argv))
+
+
+class FakeHealthProbe:
+    """``/healthz`` answers computed from the fake clock: ``answer(now) -> Health | None``."""
+
+    def __init__(self, clock: FakeClock, answer: Callable[[float], Health | None]) -> None:
+        self._clock = clock
+        self._answer = answer
+        self.checks: list[str] = []
+
+    def check(self, base_url: str, timeout: float) -> Health | None:
+        self.checks.append(base_url)
+        return self._answer(self._clock.monotonic())
+
+
+class FakeEnvironment:
+    """A dict posing as ``os.environ``."""
+
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self.values = dict(values or {})
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name)
+
+    def snapshot(self) -> dict[str, str]:
+        return dict(self.values)
+
+
+class FakeInterrupts:
+    """Lets a test deliver SIGTERM/SIGINT with :meth:`fire`."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[int], None]] = []
+
+    def subscribe(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        self.callbacks.append(callback)
+
+        def unsubscribe() -> None:
+            self.callbacks.remove(callback)
+
+        return unsubscribe
+
+    def fire(self, signum: int = signal.SIGTERM) -> None:
+        for callback in list(self.callbacks):
+            callback(signum)
+
+
+# Static proof that each fake satisfies its Protocol (mypy checks these assignments).
+def _conformance(clock: FakeClock) -> None:
+    _c: Clock = clock
+    _f: Fetcher = FakeFetcher()
+    _p: ProcessHandle = FakeProcess(clock)
+    _l: ProcessLauncher = FakeLauncher()
+    _r: CommandRunner = FakeCommandRunner()
+    _h: HealthProbe = FakeHealthProbe(clock, lambda now: None)
+    _e: Environment = FakeEnvironment()
+    _i: Interrupts = FakeInterrupts()

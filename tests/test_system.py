@@ -1,0 +1,176 @@
+"""The real adapters, exercised against real processes, files and a loopback server."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vscode_interactive._system import (
+    FsspecFetcher,
+    OsEnvironment,
+    PopenLauncher,
+    SignalInterrupts,
+    SubprocessRunner,
+    SystemClock,
+    UrllibHealthProbe,
+)
+
+pytestmark = pytest.mark.integration
+
+
+class _Healthz(http.server.BaseHTTPRequestHandler):
+    body: bytes = json.dumps({"status": "alive", "lastHeartbeat": 1234}).encode()
+
+    def do_GET(self) -> None:
+        if self.path != "/healthz":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def healthz_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Healthz)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_system_clock_sleeps_and_moves_forward() -> None:
+    """Real sleep waits at least the asked time; negative sleep returns at once."""
+    clock = SystemClock()
+    start = clock.monotonic()
+    clock.sleep(0.02)
+    clock.sleep(-5)
+    assert clock.monotonic() - start >= 0.02
+    assert abs(clock.now() - time.time()) < 5
+
+
+def test_health_probe_reads_healthz(healthz_url: str) -> None:
+    """A JSON /healthz is parsed into status and heartbeat."""
+    health = UrllibHealthProbe().check(healthz_url, timeout=2)
+    assert health is not None
+    assert (health.status, health.last_heartbeat_ms) == ("alive", 1234)
+
+
+def test_health_probe_returns_none_when_nothing_listens() -> None:
+    """A refused connection is 'not up yet', not an exception."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert UrllibHealthProbe().check(f"http://127.0.0.1:{port}", timeout=1) is None
+
+
+def test_fetcher_streams_local_path_and_file_url(tmp_path: Path) -> None:
+    """Plain paths and file:// URLs stream their bytes with a known size."""
+    target = tmp_path / "blob.bin"
+    target.write_bytes(b"x" * 1000)
+    for url in (str(target), f"file://{target}"):
+        with FsspecFetcher().open(url, {}) as stream:
+            assert stream.size == 1000
+            chunks = [stream.read(300) for _ in range(5)]
+        assert b"".join(chunks) == b"x" * 1000
+
+
+def test_runner_captures_output_and_exit_code() -> None:
+    """Short commands report their exit code and both streams."""
+    result = SubprocessRunner().run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)",
+        ]
+    )
+    assert (result.returncode, result.stdout.strip(), result.stderr.strip()) == (3, "out", "err")
+
+
+def test_runner_missing_executable_raises_oserror() -> None:
+    """A command that does not exist is an OSError, not a silent failure."""
+    with pytest.raises(FileNotFoundError):
+        SubprocessRunner().run(["/nonexistent/definitely-not-here"])
+
+
+def test_launcher_kills_whole_group_including_grandchild(tmp_path: Path) -> None:
+    """signal_group reaches a grandchild; the log receives the child's output."""
+    log = tmp_path / "child.log"
+    script = (
+        "import subprocess, sys, time\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    handle = PopenLauncher().launch(
+        [sys.executable, "-c", script], env=dict(os.environ), log_path=log
+    )
+    deadline = time.monotonic() + 10
+    while "started" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline, "child never started"
+        time.sleep(0.02)
+    assert os.getpgid(handle.pid) == handle.pid
+    assert handle.poll() is None and handle.group_alive()
+    handle.signal_group(signal.SIGKILL)
+    assert handle.wait(5) == -signal.SIGKILL
+    deadline = time.monotonic() + 5
+    while handle.group_alive():
+        assert time.monotonic() < deadline, "grandchild survived SIGKILL of the group"
+        time.sleep(0.02)
+    handle.signal_group(signal.SIGTERM)  # no error once the group is gone
+
+
+def test_environment_reads_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """get and snapshot reflect the process environment."""
+    monkeypatch.setenv("VSCODE_INTERACTIVE_TEST_VAR", "42")
+    env = OsEnvironment()
+    assert env.get("VSCODE_INTERACTIVE_TEST_VAR") == "42"
+    assert env.snapshot()["VSCODE_INTERACTIVE_TEST_VAR"] == "42"
+
+
+def test_interrupts_delivered_in_main_thread_and_restored() -> None:
+    """SIGTERM reaches the subscriber; unsubscribing restores the old handler."""
+    before = signal.getsignal(signal.SIGTERM)
+    got: list[int] = []
+    restore = SignalInterrupts().subscribe(got.append)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        restore()
+    assert got == [signal.SIGTERM]
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_interrupts_outside_main_thread_subscribe_to_nothing() -> None:
+    """From a worker thread no handler is installed (Python forbids it there)."""
+    before = signal.getsignal(signal.SIGTERM)
+    results: list[object] = []
+
+    def worker() -> None:
+        restore = SignalInterrupts().subscribe(lambda signum: None)
+        results.append(signal.getsignal(signal.SIGTERM))
+        restore()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert results == [before]

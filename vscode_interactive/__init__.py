@@ -1,0 +1,51 @@
+"""vscode_interactive: turn a failing remote job into a live VS Code debugging session.
+
+The public surface is what ``__all__`` lists; everything in a module whose name starts
+with ``_`` is private. The download cache is public on its own as
+:mod:`vscode_interactive.cache`.
+"""
+
+from __future__ import annotations
+
+from ._arch import Arch, current_arch, get_code_server_info
+from ._errors import (
+    CacheError,
+    ConfigError,
+    DownloadError,
+    ExtractionError,
+    HashMismatchError,
+    IdleTimeoutError,
+    InstallError,
+    NotCachedError,
+    ReloadError,
+    ResumeError,
+    ServerError,
+    ServerExitedError,
+    ServerStartError,
+    UnsupportedPlatformError,
+    VscodeInteractiveError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Arch",
+    "CacheError",
+    "ConfigError",
+    "DownloadError",
+    "ExtractionError",
+    "HashMismatchError",
+    "IdleTimeoutError",
+    "InstallError",
+    "NotCachedError",
+    "ReloadError",
+    "ResumeError",
+    "ServerError",
+    "ServerExitedError",
+    "ServerStartError",
+    "UnsupportedPlatformError",
+    "VscodeInteractiveError",
+    "__version__",
+    "current_arch",
+    "get_code_server_info",
+]

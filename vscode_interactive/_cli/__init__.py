@@ -1,0 +1,1 @@
+"""One module per ``vscode-interactive`` subcommand; see :mod:`vscode_interactive.cli`."""

@@ -1,0 +1,71 @@
+"""Where a session keeps its files: one place that every module asks.
+
+A session has a *workspace* (the folder the IDE opens, normally the user's project) and a
+*state directory* inside it, ``<workspace>/.vscode-interactive/``, that holds everything
+the session generates and nothing the user wrote: captured inputs, the server log, the
+password file, the resume channel. The state directory ignores itself for git.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["STATE_DIR_NAME", "StateLayout"]
+
+STATE_DIR_NAME = ".vscode-interactive"
+
+
+@dataclass(frozen=True, slots=True)
+class StateLayout:
+    """Paths of one session's files. Pure: computing a path creates nothing."""
+
+    workspace: Path
+
+    @classmethod
+    def for_workspace(cls, workspace: Path | str) -> StateLayout:
+        return cls(Path(workspace).absolute())
+
+    @property
+    def root(self) -> Path:
+        """The state directory itself."""
+        return self.workspace / STATE_DIR_NAME
+
+    @property
+    def gitignore(self) -> Path:
+        return self.root / ".gitignore"
+
+    @property
+    def inputs(self) -> Path:
+        """Pickled positional and keyword arguments of the captured call."""
+        return self.root / "inputs.pkl"
+
+    @property
+    def session_info(self) -> Path:
+        """JSON describing the live session (URL, pid, started, state) for ``status``."""
+        return self.root / "session.json"
+
+    @property
+    def password_file(self) -> Path:
+        """The generated code-server password, mode 0600."""
+        return self.root / "password"
+
+    @property
+    def server_log(self) -> Path:
+        """code-server's stdout and stderr."""
+        return self.root / "code-server.log"
+
+    @property
+    def resume_socket(self) -> Path:
+        """Unix socket the supervisor listens on for resume requests."""
+        return self.root / "resume.sock"
+
+    @property
+    def front_page(self) -> Path:
+        """The Markdown page opened first in the IDE (what failed, what to do next)."""
+        return self.root / "DEBUGGING.md"
+
+    @property
+    def vscode_dir(self) -> Path:
+        """The workspace's ``.vscode`` folder (shared with the user: merged, never clobbered)."""
+        return self.workspace / ".vscode"

@@ -1,0 +1,176 @@
+"""The seams: one small Protocol per kind of side effect.
+
+Logic modules take these as constructor (or keyword) arguments and never reach for
+``time``, ``subprocess``, ``os.environ``, ``signal`` or the network themselves. The real
+implementations live in :mod:`vscode_interactive._system`; strictly typed fakes live in
+``tests/fakes.py``. Adding a side effect means adding (or widening) a Protocol here,
+implementing it in ``_system.py`` and faking it in ``tests/fakes.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+__all__ = [
+    "ByteStream",
+    "Clock",
+    "CommandResult",
+    "CommandRunner",
+    "Environment",
+    "Fetcher",
+    "Health",
+    "HealthProbe",
+    "Interrupts",
+    "ProcessHandle",
+    "ProcessLauncher",
+]
+
+
+class Clock(Protocol):
+    """Time, and the only way logic is allowed to wait."""
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin; never goes backwards."""
+        ...
+
+    def now(self) -> float:
+        """Wall-clock seconds since the Unix epoch (for heartbeats and deadlines shown)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Block for ``seconds`` (a fake advances its time instead)."""
+        ...
+
+
+class ByteStream(Protocol):
+    """An open remote file, read front to back once."""
+
+    @property
+    def size(self) -> int | None:
+        """Total length in bytes when the source knows it (Content-Length, file size)."""
+        ...
+
+    def read(self, n: int, /) -> bytes:
+        """Up to ``n`` bytes; ``b""`` at the end."""
+        ...
+
+
+class Fetcher(Protocol):
+    """Opens any URL for streaming reads (the real one is fsspec)."""
+
+    def open(
+        self, url: str, storage_options: Mapping[str, object]
+    ) -> AbstractContextManager[ByteStream]:
+        """Open ``url``; raise ``OSError`` (or a subclass) for transport failures."""
+        ...
+
+
+class ProcessHandle(Protocol):
+    """A started child that leads its own process group."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def poll(self) -> int | None:
+        """Exit code if the leader exited (negative signal number if killed), else None."""
+        ...
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds for the leader; its exit code, or None if running."""
+        ...
+
+    def signal_group(self, signum: int) -> None:
+        """Send ``signum`` to every process in the group; no error if they are gone."""
+        ...
+
+    def group_alive(self) -> bool:
+        """True while any process of the group (leader or descendant) still exists."""
+        ...
+
+
+class ProcessLauncher(Protocol):
+    """Starts long-running children (code-server) in a new session."""
+
+    def launch(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path | None = None,
+        log_path: Path | None = None,
+    ) -> ProcessHandle:
+        """Start ``argv`` (never through a shell) with stdout+stderr appended to
+        ``log_path``; on Linux the child gets a parent-death SIGTERM."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """What a finished short command left behind."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr together, for error messages."""
+        return "\n".join(part for part in (self.stdout.strip(), self.stderr.strip()) if part)
+
+
+class CommandRunner(Protocol):
+    """Runs short commands to completion (``code-server --version``, extension installs)."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        """Run ``argv`` and capture its output. A missing executable raises ``OSError``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What code-server's ``GET /healthz`` answered.
+
+    ``last_heartbeat_ms`` is milliseconds since the epoch; 0 means no activity yet.
+    """
+
+    status: str
+    last_heartbeat_ms: int
+
+
+class HealthProbe(Protocol):
+    """Asks a code-server whether it is up (the request itself is not activity)."""
+
+    def check(self, base_url: str, timeout: float) -> Health | None:
+        """``/healthz`` of ``base_url``, or None when nothing answers (yet)."""
+        ...
+
+
+class Environment(Protocol):
+    """Process environment variables, read-only."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def snapshot(self) -> dict[str, str]:
+        """A copy of every variable, to build a child's environment from."""
+        ...
+
+
+class Interrupts(Protocol):
+    """Delivery of SIGTERM/SIGINT sent to this process."""
+
+    def subscribe(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``callback(signum)`` on SIGTERM/SIGINT until the returned function is
+        called, which restores the previous handlers. Outside the main thread this
+        cannot observe signals and subscribes to nothing."""
+        ...

@@ -96,8 +96,9 @@ def test_fresh_workspace_gets_every_file(tmp_path: Path) -> None:
 def test_inputs_are_stored_in_the_state_directory(tmp_path: Path) -> None:
     """The pickled call holds the positional and keyword arguments."""
     files = _prepare(tmp_path)
-    record = pickle.loads(files.inputs.read_bytes())
-    assert pickle.loads(record["whole"]) == (([1, 2],), {"lr": 5.0})
+    with files.inputs.open("rb") as stream:
+        assert pickle.load(stream)["whole"] is True
+        assert pickle.load(stream) == (([1, 2],), {"lr": 5.0})
 
 
 def test_user_files_are_merged_and_backed_up(tmp_path: Path) -> None:

@@ -144,7 +144,7 @@ def prepare_workspace(
     ensure_state_dir(layout.root)
     target = target_of(fn, main_module)
     captured = capture_inputs(fn, args, kwargs)
-    write_atomic(layout.inputs, captured.payload, mode=0o600)
+    write_atomic(layout.inputs, captured.chunks, mode=0o600)
     write_atomic(
         layout.entry_script,
         render_entry_script(

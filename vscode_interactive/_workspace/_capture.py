@@ -1,12 +1,15 @@
 """Capture a call's arguments so the debug entry script can make the same call again.
 
-The capture is one pickle of plain containers (``dict``, ``list``, ``str``, ``bytes``), so
-reading it back needs none of the user's classes::
+The file starts with a pickle of plain containers (``dict``, ``list``, ``str``,
+``bytes``), so reading it needs none of the user's classes::
 
-    {"format": 1,
-     "whole": <pickle of (args, kwargs)> or None,
-     "args": [part, ...], "kwargs": {name: part}}      # parts only when "whole" is None
+    {"format": 1, "whole": bool,
+     "args": [part, ...], "kwargs": {name: part}}      # parts only when "whole" is False
     part = {"name": str, "type": str, "data": <pickle bytes> or None, "error": str}
+
+When ``whole`` is True, a second pickle follows in the same file: ``(args, kwargs)``.
+It is written as it is, not wrapped in the first one, so a large input is not copied
+again.
 
 All arguments are pickled together when possible, which keeps objects shared between
 arguments shared. When that fails, each argument is pickled on its own; one that still
@@ -35,7 +38,23 @@ __all__ = [
 
 CAPTURE_FORMAT = 1
 _PREVIEW_CHARS = 80
-_repr = reprlib.Repr()
+
+
+class _Preview(reprlib.Repr):
+    """reprlib, plus byte strings cut before ``repr()`` (a 1 GB blob is not printed)."""
+
+    def repr_bytes(self, value: bytes, level: int) -> str:
+        if len(value) <= 16:
+            return repr(value)
+        return f"<{len(value)} bytes: {value[:12]!r}...>"
+
+    def repr_bytearray(self, value: bytearray, level: int) -> str:
+        if len(value) <= 16:
+            return repr(value)
+        return f"<bytearray of {len(value)} bytes: {bytes(value[:12])!r}...>"
+
+
+_repr = _Preview()
 _repr.maxstring = _PREVIEW_CHARS
 _repr.maxother = _PREVIEW_CHARS
 _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 6
@@ -59,8 +78,12 @@ class InputSummary:
 class CapturedInputs:
     """The bytes to store, and what they hold."""
 
-    payload: bytes
+    chunks: tuple[bytes, ...]  # written one after the other: the file's content
     summaries: tuple[InputSummary, ...]
+
+    @property
+    def payload(self) -> bytes:
+        return b"".join(self.chunks)
 
     @property
     def uncaptured(self) -> tuple[InputSummary, ...]:
@@ -131,13 +154,14 @@ def capture_inputs(
 ) -> CapturedInputs:
     """Pickle ``args`` and ``kwargs`` of a call to ``function``; never raises for a value."""
     names = argument_names(function, len(args))
-    record: dict[str, object] = {"format": CAPTURE_FORMAT, "whole": None, "args": [], "kwargs": {}}
+    record: dict[str, object] = {"format": CAPTURE_FORMAT, "whole": True, "args": [], "kwargs": {}}
+    whole: bytes | None
     try:
-        record["whole"] = _dumps((tuple(args), dict(kwargs)))
-    except Exception:
-        whole_failed = True
-    else:
-        whole_failed = False
+        whole = _dumps((tuple(args), dict(kwargs)))
+    except Exception:  # one argument or more cannot be pickled: go argument by argument
+        whole = None
+    whole_failed = whole is None
+    record["whole"] = not whole_failed
     arg_parts: list[dict[str, object]] = []
     kwarg_parts: dict[str, dict[str, object]] = {}
     summaries: list[InputSummary] = []
@@ -156,4 +180,5 @@ def capture_inputs(
             summary = InputSummary(name, type_name(value), short_repr(value))
         summaries.append(summary)
     record["args"], record["kwargs"] = arg_parts, kwarg_parts
-    return CapturedInputs(_dumps(record), tuple(summaries))
+    chunks = (_dumps(record),) if whole is None else (_dumps(record), whole)
+    return CapturedInputs(chunks, tuple(summaries))

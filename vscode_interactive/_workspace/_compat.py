@@ -68,7 +68,7 @@ def prepare_interactive_python(
     layout = _layout(workspace)
     ensure_state_dir(layout.root)
     captured = capture_inputs(task_function, args, dict(kwargs or {}))
-    write_atomic(layout.inputs, captured.payload, mode=0o600)
+    write_atomic(layout.inputs, captured.chunks, mode=0o600)
     script = render_entry_script(
         target_of(task_function),
         inputs_file=layout.inputs,

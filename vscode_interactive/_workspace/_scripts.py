@@ -172,17 +172,17 @@ def load_part(part: dict):
 
 def load_inputs() -> tuple[list, dict]:
     with open(INPUTS_FILE, "rb") as stream:
-        record = pickle.load(stream)  # plain containers; the values are pickled inside
-    if record.get("format") != 1:
-        raise SystemExit(f"{INPUTS_FILE} was written by another version of vscode-interactive")
-    if record["whole"] is not None:
-        try:
-            args, kwargs = loads(record["whole"])
-        except Exception as error:
-            raise SystemExit(
-                f"cannot load the captured inputs from {INPUTS_FILE}: "
-                f"{type(error).__name__}: {error}") from error
-        return list(args), dict(kwargs)
+        record = pickle.load(stream)  # plain containers only
+        if not isinstance(record, dict) or record.get("format") != 1:
+            raise SystemExit(f"{INPUTS_FILE} was written by another version of vscode-interactive")
+        if record["whole"]:  # (args, kwargs) follow as a second pickle
+            try:
+                args, kwargs = Unpickler(stream).load()
+            except Exception as error:
+                raise SystemExit(
+                    f"cannot load the captured inputs from {INPUTS_FILE}: "
+                    f"{type(error).__name__}: {error}") from error
+            return list(args), dict(kwargs)
     return ([load_part(part) for part in record["args"]],
             {name: load_part(part) for name, part in record["kwargs"].items()})
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from ._vscode import MergeResult
@@ -30,15 +29,31 @@ LAUNCH_SIDE_FILE = "launch.vscode-interactive.json"
 SETTINGS_SIDE_FILE = "settings.vscode-interactive.json"
 
 
-def write_atomic(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
-    """Write ``data`` to ``path`` all at once (parents created as needed)."""
+def _temporary(path: Path) -> Path:
+    """A name beside ``path`` that no other process or thread will pick."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+
+
+def write_atomic(
+    path: Path, data: str | bytes | Sequence[bytes], *, mode: int | None = None
+) -> None:
+    """Write ``data`` (text, bytes, or byte chunks in order) to ``path`` all at once.
+
+    Parent directories are created as needed.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    if isinstance(data, str):
+        chunks: Sequence[bytes] = (data.encode("utf-8"),)
+    elif isinstance(data, bytes):
+        chunks = (data,)
+    else:
+        chunks = data
+    tmp = _temporary(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
     try:
         with os.fdopen(fd, "wb") as stream:
-            stream.write(payload)
+            for chunk in chunks:
+                stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
         if mode is None:
@@ -71,8 +86,10 @@ def backup(path: Path) -> Path:
     while candidate.exists():
         index += 1
         candidate = path.with_name(f"{path.name}.bak.{index}")
-    tmp = candidate.with_name(f".{candidate.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = _temporary(candidate)
     try:
+        import shutil  # only needed when a user's file is replaced
+
         shutil.copy2(path, tmp)
         tmp.replace(candidate)
     except BaseException:

@@ -19,9 +19,12 @@ def test_state_files_live_under_the_state_dir(tmp_path: Path) -> None:
         layout.resume_socket,
         layout.front_page,
         layout.gitignore,
+        layout.entry_script,
+        layout.resume_script,
     ):
         assert path.parent == layout.root
     assert layout.vscode_dir == tmp_path / ".vscode"
+    assert layout.launch_json.parent == layout.settings_json.parent == layout.vscode_dir
     assert not layout.root.exists()
 
 

@@ -25,27 +25,48 @@ from ._errors import (
     UnsupportedPlatformError,
     VscodeInteractiveError,
 )
+from ._workspace import WorkspaceFiles, prepare_workspace
+from ._workspace._compat import (
+    INTERACTIVE_DEBUGGING_FILE_NAME,
+    RESUME_TASK_FILE_NAME,
+    TASK_FUNCTION_SOURCE_PATH,
+    load_module_from_path,
+    prepare_interactive_python,
+    prepare_launch_json,
+    prepare_resume_task_python,
+)
 
 __version__ = "0.1.0"
 
-__all__ = [
+# Plain sorted() order, as tests/test_exported_members.py checks (ruff's RUF022 would put
+# the UPPER_CASE constants first).
+__all__ = [  # noqa: RUF022
     "Arch",
     "CacheError",
     "ConfigError",
     "DownloadError",
     "ExtractionError",
     "HashMismatchError",
+    "INTERACTIVE_DEBUGGING_FILE_NAME",
     "IdleTimeoutError",
     "InstallError",
     "NotCachedError",
+    "RESUME_TASK_FILE_NAME",
     "ReloadError",
     "ResumeError",
     "ServerError",
     "ServerExitedError",
     "ServerStartError",
+    "TASK_FUNCTION_SOURCE_PATH",
     "UnsupportedPlatformError",
     "VscodeInteractiveError",
+    "WorkspaceFiles",
     "__version__",
     "current_arch",
     "get_code_server_info",
+    "load_module_from_path",
+    "prepare_interactive_python",
+    "prepare_launch_json",
+    "prepare_resume_task_python",
+    "prepare_workspace",
 ]

@@ -11,9 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["STATE_DIR_NAME", "StateLayout"]
+__all__ = [
+    "INTERACTIVE_DEBUGGING_FILE_NAME",
+    "RESUME_TASK_FILE_NAME",
+    "STATE_DIR_NAME",
+    "StateLayout",
+]
 
 STATE_DIR_NAME = ".vscode-interactive"
+# File names of the generated scripts (the reference library's names for the same files).
+INTERACTIVE_DEBUGGING_FILE_NAME = "vscode_interactive_entrypoint.py"
+RESUME_TASK_FILE_NAME = "vscode_interactive_resume_task.py"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +77,21 @@ class StateLayout:
     def vscode_dir(self) -> Path:
         """The workspace's ``.vscode`` folder (shared with the user: merged, never clobbered)."""
         return self.workspace / ".vscode"
+
+    @property
+    def entry_script(self) -> Path:
+        """Debug entry script: calls the function again with the captured inputs."""
+        return self.root / INTERACTIVE_DEBUGGING_FILE_NAME
+
+    @property
+    def resume_script(self) -> Path:
+        """Asks the supervisor, through its channel, to stop the IDE and resume the job."""
+        return self.root / RESUME_TASK_FILE_NAME
+
+    @property
+    def launch_json(self) -> Path:
+        return self.vscode_dir / "launch.json"
+
+    @property
+    def settings_json(self) -> Path:
+        return self.vscode_dir / "settings.json"

@@ -13,13 +13,8 @@ from typing import Any
 import pytest
 
 from vscode_interactive import ReloadError
-from vscode_interactive._reload import (
-    MAIN_ALIAS,
-    FunctionRef,
-    function_ref,
-    reload_function,
-    unwrap_function,
-)
+from vscode_interactive._reload import reload_function, unwrap_function
+from vscode_interactive._target import MAIN_ALIAS, resolve_target, target_of
 
 DECORATOR = """
 import functools
@@ -59,8 +54,9 @@ def test_package_module_is_reloaded_with_edits(code_dir: Path) -> None:
     import importlib
 
     fn = importlib.import_module("pkg_a.job").compute
-    ref = function_ref(fn)
-    assert (ref.module, ref.qualname, ref.source_path) == ("pkg_a.job", "compute", str(mod))
+    ref = target_of(fn)
+    assert (ref.module, ref.qualname, ref.source) == ("pkg_a.job", "compute", str(mod))
+    assert ref.import_root == str(code_dir)
     mod.write_text(mod.read_text().replace("x + OFFSET", "x * 10 + OFFSET"))
     assert reload_function(ref)(2) == 21
 
@@ -70,7 +66,7 @@ def test_sibling_module_edit_of_same_size_is_seen(code_dir: Path) -> None:
     mod = write(code_dir / "sibling_b.py", "def f():\n    return 1\n")
     import importlib
 
-    ref = function_ref(importlib.import_module("sibling_b").f)
+    ref = target_of(importlib.import_module("sibling_b").f)
     mod.write_text("def f():\n    return 2\n")
     assert reload_function(ref)() == 2
 
@@ -86,7 +82,7 @@ def test_decorators_are_unwrapped(code_dir: Path) -> None:
 
     decorated = importlib.import_module("wrapped_c").g
     assert decorated(1) == ("wrapped", ("wrapped", 1))
-    ref = function_ref(decorated)
+    ref = target_of(decorated)
     assert ref.qualname == "g"
     assert reload_function(ref)(5) == 5
 
@@ -109,8 +105,9 @@ def test_main_script_reloaded_without_running_main_block(code_dir: Path) -> None
     namespace: dict[str, Any] = {"__name__": "__main__", "__file__": str(script)}
     exec(compile(script.read_text(), str(script), "exec"), namespace)  # noqa: S102
     marker.unlink()
-    ref = function_ref(namespace["job"])
-    assert ref.is_main and ref.source_path == str(script)
+    ref = resolve_target("__main__", "job", str(script), main_source=str(script))
+    assert ref.module == MAIN_ALIAS and ref.source == str(script)
+    assert target_of(namespace["job"]).qualname == "job"
     script.write_text(script.read_text().replace("x - 1", "x + 100"))
     fn = reload_function(ref)
     assert fn(1) == 101
@@ -123,7 +120,7 @@ def test_syntax_error_names_file_and_line(code_dir: Path) -> None:
     mod = write(code_dir / "broken_e.py", "def f():\n    return 1\n")
     import importlib
 
-    ref = function_ref(importlib.import_module("broken_e").f)
+    ref = target_of(importlib.import_module("broken_e").f)
     mod.write_text("def f():\n    return (1\n\n")
     with pytest.raises(ReloadError) as info:
         reload_function(ref)
@@ -138,7 +135,7 @@ def test_error_at_import_time_names_line(code_dir: Path) -> None:
     mod = write(code_dir / "raiser_f.py", "def f():\n    return 1\n")
     import importlib
 
-    ref = function_ref(importlib.import_module("raiser_f").f)
+    ref = target_of(importlib.import_module("raiser_f").f)
     mod.write_text("def f():\n    return 1\n\nraise RuntimeError('top level')\n")
     with pytest.raises(ReloadError, match=r"line 4.*RuntimeError: top level") as info:
         reload_function(ref)
@@ -148,7 +145,7 @@ def test_error_at_import_time_names_line(code_dir: Path) -> None:
 def test_main_script_syntax_error(code_dir: Path) -> None:
     """A broken __main__ script raises ReloadError and leaves no half-loaded module."""
     script = write(code_dir / "script_g.py", "def job():\n    return 1\n")
-    ref = FunctionRef("__main__", "job", str(script))
+    ref = resolve_target("__main__", "job", str(script), main_source=str(script))
     script.write_text("def job(:\n")
     with pytest.raises(ReloadError, match="line 1"):
         reload_function(ref)
@@ -160,7 +157,7 @@ def test_removed_function_is_reported(code_dir: Path) -> None:
     mod = write(code_dir / "gone_h.py", "def f():\n    return 1\n")
     import importlib
 
-    ref = function_ref(importlib.import_module("gone_h").f)
+    ref = target_of(importlib.import_module("gone_h").f)
     mod.write_text("def renamed():\n    return 1\n")
     with pytest.raises(ReloadError, match="no longer defined"):
         reload_function(ref)
@@ -174,7 +171,7 @@ def test_method_found_by_qualified_name(code_dir: Path) -> None:
     )
     import importlib
 
-    ref = function_ref(importlib.import_module("cls_i").Jobs.run)
+    ref = target_of(importlib.import_module("cls_i").Jobs.run)
     assert ref.qualname == "Jobs.run"
     mod.write_text(mod.read_text().replace("'a'", "'b'"))
     assert reload_function(ref)() == "b"
@@ -186,8 +183,8 @@ def test_nested_function_falls_back_with_warning(caplog: pytest.LogCaptureFixtur
     def nested(x: int) -> int:
         return x * 3
 
-    ref = function_ref(nested)
-    assert not ref.findable
+    ref = target_of(nested)
+    assert not ref.loadable
     with caplog.at_level(logging.WARNING, logger="vscode_interactive"):
         assert reload_function(ref, nested)(2) == 6
     assert "nested function" in caplog.text

@@ -1,19 +1,21 @@
 """Resume reload: find a function again after the user edited its source file.
 
-A session records *where* the function came from (:class:`FunctionRef`: module, qualified
-name, source file) before opening the IDE. On resume, :func:`reload_function` imports that
-source again — so the edits count — looks the function up by its qualified name, and peels
-off decorators (ours included: calling the decorated version would open another IDE) by
-following ``__wrapped__`` chains.
+Before the IDE opens, the session records *where* the function came from as a
+:class:`~vscode_interactive._target.CallTarget` (module, qualified name, source file; the
+same description the debug entry script uses). On resume, :func:`reload_function`
+imports that source again, so the edits count, looks the function up by its qualified
+name, and peels off decorators (ours included: calling the decorated version would open
+another IDE) by following ``__wrapped__`` chains.
 
 Three homes are handled:
 
 * a module of an installed package or a sibling module: re-executed in place with
   :func:`importlib.reload`, so relative imports and other modules' references keep working;
-* a script that was run as ``__main__``: its file is executed as a fresh module under a
-  private name, so its ``if __name__ == "__main__":`` block does not run again;
-* a nested function (``<locals>`` in its qualified name) cannot be found again by name: the
-  original object is returned and a warning says the edits were not picked up.
+* a script that was run as ``__main__``: its file is executed as a fresh module named
+  :data:`~vscode_interactive._target.MAIN_ALIAS`, so its ``if __name__ == "__main__":``
+  block does not run again;
+* a nested function (``<locals>`` in its qualified name) cannot be found again by name:
+  the original object is returned and a warning says the edits were not picked up.
 """
 
 from __future__ import annotations
@@ -24,38 +26,16 @@ import inspect
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from ._errors import ReloadError
+from ._target import MAIN_ALIAS, CallTarget, load_module_from_path
 
-__all__ = ["MAIN_ALIAS", "FunctionRef", "function_ref", "reload_function", "unwrap_function"]
+__all__ = ["reload_function", "unwrap_function"]
 
 logger = logging.getLogger("vscode_interactive")
-
-#: Module name a ``__main__`` script is loaded under when it is imported again.
-MAIN_ALIAS = "__vscode_interactive_main__"
-
-
-@dataclass(frozen=True, slots=True)
-class FunctionRef:
-    """Where a function lives, in terms that survive editing its file."""
-
-    module: str
-    qualname: str
-    source_path: str | None
-
-    @property
-    def is_main(self) -> bool:
-        """True when the function was defined in the script run as ``__main__``."""
-        return self.module in ("__main__", MAIN_ALIAS)
-
-    @property
-    def findable(self) -> bool:
-        """False for nested functions, which no import can reach by name."""
-        return "<locals>" not in self.qualname
 
 
 def unwrap_function(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -64,98 +44,29 @@ def unwrap_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     return unwrapped
 
 
-def function_ref(fn: Callable[..., Any]) -> FunctionRef:
-    """Record where ``fn`` (after unwrapping) is defined."""
-    target = unwrap_function(fn)
-    module = getattr(target, "__module__", None) or "__main__"
-    qualname = str(getattr(target, "__qualname__", None) or getattr(target, "__name__", ""))
-    try:
-        source = inspect.getsourcefile(target)
-    except TypeError:
-        source = None
-    return FunctionRef(
-        module=module,
-        qualname=qualname,
-        source_path=str(Path(source).absolute()) if source else None,
-    )
-
-
-def load_source_as_module(name: str, path: Path) -> ModuleType:
-    """Execute ``path`` as a new module called ``name`` (registered in ``sys.modules``).
-
-    Raises :class:`ReloadError` naming the file and line when the source does not compile
-    or its top level raises.
-    """
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ReloadError(
-            f"cannot load {path} as a Python module; check that the file exists and ends in .py",
-            source_path=str(path),
-        )
-    module = importlib.util.module_from_spec(spec)
-    previous = sys.modules.get(name)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException as error:
-        if previous is not None:
-            sys.modules[name] = previous
-        else:
-            sys.modules.pop(name, None)
-        raise _reload_error(error, path) from error
-    return module
-
-
 def _reload_error(error: BaseException, path: Path) -> ReloadError:
+    if isinstance(error, ReloadError):
+        return error
     if isinstance(error, SyntaxError):
         where = error.filename or str(path)
-        line = error.lineno
         return ReloadError(
-            f"{where}, line {line}: {type(error).__name__}: {error.msg}; fix the file in the "
-            "IDE and resume again",
+            f"{where}, line {error.lineno}: {type(error).__name__}: {error.msg}; fix the file "
+            "in the IDE and resume again",
             source_path=where,
-            line=line,
+            line=error.lineno,
         )
-    frame_line = _innermost_line(error, path)
-    return ReloadError(
-        f"{path}{f', line {frame_line}' if frame_line else ''}: importing the edited file "
-        f"raised {type(error).__name__}: {error}; fix the file in the IDE and resume again",
-        source_path=str(path),
-        line=frame_line,
-    )
-
-
-def _innermost_line(error: BaseException, path: Path) -> int | None:
     line = None
     tb = error.__traceback__
     while tb is not None:
         if Path(tb.tb_frame.f_code.co_filename) == path:
             line = tb.tb_lineno
         tb = tb.tb_next
-    return line
-
-
-def _import_again(ref: FunctionRef) -> ModuleType:
-    if ref.is_main:
-        if ref.source_path is None:
-            raise ReloadError(
-                "the function was defined in an interactive __main__ with no source file; "
-                "define it in a .py file to resume with edits"
-            )
-        return load_source_as_module(MAIN_ALIAS, Path(ref.source_path))
-    module = sys.modules.get(ref.module)
-    source = Path(ref.source_path) if ref.source_path else Path(ref.module)
-    if ref.source_path:
-        _drop_bytecode(Path(ref.source_path))
-    try:
-        if module is None:
-            return importlib.import_module(ref.module)
-        importlib.invalidate_caches()
-        return importlib.reload(module)
-    except ReloadError:
-        raise
-    except Exception as error:
-        raise _reload_error(error, source) from error
+    return ReloadError(
+        f"{path}{f', line {line}' if line else ''}: importing the edited file raised "
+        f"{type(error).__name__}: {error}; fix the file in the IDE and resume again",
+        source_path=str(path),
+        line=line,
+    )
 
 
 def _drop_bytecode(source: Path) -> None:
@@ -171,59 +82,85 @@ def _drop_bytecode(source: Path) -> None:
     cached.unlink(missing_ok=True)
 
 
+def _import_again(target: CallTarget) -> ModuleType:
+    source = Path(target.source) if target.source else Path(target.module)
+    if target.module == MAIN_ALIAS:
+        if target.source is None:
+            raise ReloadError(
+                "the function was defined in an interactive __main__ with no source file; "
+                "define it in a .py file to resume with edits"
+            )
+        loader: Callable[[], ModuleType] = lambda: load_module_from_path(MAIN_ALIAS, source)  # noqa: E731
+    else:
+        if target.source:
+            _drop_bytecode(source)
+        if target.import_root and target.import_root not in sys.path:
+            sys.path.insert(0, target.import_root)
+        importlib.invalidate_caches()
+        module = sys.modules.get(target.module)
+        if module is None:
+            loader = lambda: importlib.import_module(target.module)  # noqa: E731
+        else:
+            loader = lambda: importlib.reload(module)  # noqa: E731
+    try:
+        return loader()
+    except Exception as error:
+        raise _reload_error(error, source) from error
+
+
 def _lookup(module: ModuleType, qualname: str) -> Any:
-    target: Any = module
+    found: Any = module
     for part in qualname.split("."):
-        target = getattr(target, part)
-    return target
+        found = getattr(found, part)
+    return found
 
 
-def _current_object(ref: FunctionRef) -> object | None:
-    module = sys.modules.get(ref.module)
-    if module is None or ref.is_main:
+def _current_object(target: CallTarget) -> object | None:
+    module = sys.modules.get(target.module)
+    if module is None or target.module == MAIN_ALIAS:
         return None
     try:
-        found: object = _lookup(module, ref.qualname)
+        found: object = _lookup(module, target.qualname)
     except AttributeError:
         return None
     return found
 
 
 def reload_function(
-    ref: FunctionRef, original: Callable[..., Any] | None = None
+    target: CallTarget, original: Callable[..., Any] | None = None
 ) -> Callable[..., Any]:
-    """Import ``ref``'s source again and return the (edited) function, unwrapped.
+    """Import ``target``'s source again and return the (edited) function, unwrapped.
 
     ``original`` is returned, with a warning, for nested functions that cannot be found by
     name. Raises :class:`ReloadError` (with file and line) when the edited source does not
     import, or when the function is no longer defined under its name.
     """
-    if not ref.findable:
+    where = target.source or target.module
+    if not target.loadable:
         if original is None:
-            raise ReloadError(f"{ref.qualname} is a nested function and cannot be re-imported")
+            raise ReloadError(f"{target.qualname} is a nested function and cannot be re-imported")
         logger.warning(
             "%s is a nested function; it cannot be re-imported, so edits to it are not "
             "picked up on resume (move it to module level)",
-            ref.qualname,
+            target.qualname,
         )
         return unwrap_function(original)
-    stale = _current_object(ref)
-    module = _import_again(ref)
+    stale = _current_object(target)
+    module = _import_again(target)
     try:
-        found = _lookup(module, ref.qualname)
+        found = _lookup(module, target.qualname)
         if stale is not None and found is stale:
-            # importlib.reload keeps names the new source no longer defines.
-            raise AttributeError(ref.qualname)
+            # importlib.reload keeps names that the new source no longer defines.
+            raise AttributeError(target.qualname)
     except AttributeError as error:
         raise ReloadError(
-            f"{ref.qualname} is no longer defined in {ref.source_path or ref.module}; "
-            "restore it (same name) and resume again",
-            source_path=ref.source_path or "",
+            f"{target.qualname} is no longer defined in {where}; restore it (same name) and "
+            "resume again",
+            source_path=target.source or "",
         ) from error
     if not callable(found):
         raise ReloadError(
-            f"{ref.qualname} in {ref.source_path or ref.module} is now a "
-            f"{type(found).__name__}, not a function",
-            source_path=ref.source_path or "",
+            f"{target.qualname} in {where} is now a {type(found).__name__}, not a function",
+            source_path=target.source or "",
         )
     return unwrap_function(found)

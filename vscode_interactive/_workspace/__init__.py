@@ -24,10 +24,10 @@ from pathlib import Path
 from types import ModuleType
 
 from .._layout import StateLayout
+from .._target import MAIN_ALIAS, CallTarget, target_of
 from ._capture import CapturedInputs, capture_inputs
 from ._front_page import FrontPage, SourceLocation, pick_failure_location, render_front_page
 from ._scripts import SOURCE_PATH_VARIABLE, render_entry_script, render_resume_script
-from ._target import MAIN_ALIAS, CallTarget, target_of
 from ._vscode import (
     merge_launch,
     merge_settings,

@@ -8,19 +8,15 @@ directory ``./.vscode-interactive/`` (git-ignored), not next to the user's sourc
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType
 
-from .._errors import ReloadError
 from .._layout import INTERACTIVE_DEBUGGING_FILE_NAME, RESUME_TASK_FILE_NAME, StateLayout
+from .._target import load_module_from_path, target_of
 from ._capture import capture_inputs
 from ._scripts import SOURCE_PATH_VARIABLE, render_entry_script, render_resume_script
-from ._target import target_of
 from ._vscode import merge_launch, render_launch_configurations
 from ._writer import (
     LAUNCH_SIDE_FILE,
@@ -122,41 +118,3 @@ def prepare_launch_json(*, workspace: Path | str | None = None, python: str | No
     if warning:
         logger.warning("%s", warning)
     return path
-
-
-def load_module_from_path(module_name: str, path: str | os.PathLike[str]) -> ModuleType:
-    """Execute the Python file at ``path`` as module ``module_name`` and return it.
-
-    The module is registered in ``sys.modules`` while it runs (dataclasses and pickling
-    need that); if running it fails, the previous entry is put back. A ``__main__``
-    guard in the file does not run unless ``module_name`` is ``"__main__"``. A missing
-    file or a syntax error raises :class:`ReloadError` (an ``ImportError``) naming the
-    file and line; any other exception raised by the module's code propagates.
-    """
-    source = Path(path)
-    spec = importlib.util.spec_from_file_location(module_name, source)
-    if spec is None or spec.loader is None or not source.is_file():
-        raise ReloadError(
-            f"cannot load {module_name} from {source}: no such Python file; "
-            "check the path (the file may have been moved or renamed)",
-            source_path=str(source),
-        )
-    module = importlib.util.module_from_spec(spec)
-    previous = sys.modules.get(module_name)
-    sys.modules[module_name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException as error:
-        if previous is None:
-            sys.modules.pop(module_name, None)
-        else:
-            sys.modules[module_name] = previous
-        if isinstance(error, SyntaxError):
-            raise ReloadError(
-                f"cannot load {module_name}: syntax error in {source} line {error.lineno}: "
-                f"{error.msg}; fix the file and try again",
-                source_path=str(source),
-                line=error.lineno,
-            ) from error
-        raise
-    return module

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._target import MAIN_ALIAS, CallTarget
 from ._capture import InputSummary
-from ._target import MAIN_ALIAS, CallTarget
 
 __all__ = [
     "CHANNEL_MODULE",

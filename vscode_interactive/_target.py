@@ -11,14 +11,25 @@ values whose class was defined in ``__main__`` are resolved against that module.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import inspect
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["MAIN_ALIAS", "CallTarget", "import_root", "resolve_target", "target_of"]
+from ._errors import ReloadError
+
+__all__ = [
+    "MAIN_ALIAS",
+    "CallTarget",
+    "import_root",
+    "load_module_from_path",
+    "resolve_target",
+    "target_of",
+]
 
 MAIN_ALIAS = "__vscode_interactive_main__"
 
@@ -137,3 +148,41 @@ def target_of(function: Callable[..., object], main: ModuleType | None = None) -
         main_spec_name=getattr(spec, "name", None),
         main_source=str(Path(main_file).absolute()) if isinstance(main_file, str) else None,
     )
+
+
+def load_module_from_path(module_name: str, path: str | os.PathLike[str]) -> ModuleType:
+    """Execute the Python file at ``path`` as module ``module_name`` and return it.
+
+    The module is registered in ``sys.modules`` while it runs (dataclasses and pickling
+    need that); if running it fails, the previous entry is put back. A ``__main__``
+    guard in the file does not run unless ``module_name`` is ``"__main__"``. A missing
+    file or a syntax error raises :class:`ReloadError` (an ``ImportError``) naming the
+    file and line; any other exception raised by the module's code propagates.
+    """
+    source = Path(path)
+    spec = importlib.util.spec_from_file_location(module_name, source)
+    if spec is None or spec.loader is None or not source.is_file():
+        raise ReloadError(
+            f"cannot load {module_name} from {source}: no such Python file; "
+            "check the path (the file may have been moved or renamed)",
+            source_path=str(source),
+        )
+    module = importlib.util.module_from_spec(spec)
+    previous = sys.modules.get(module_name)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as error:
+        if previous is None:
+            sys.modules.pop(module_name, None)
+        else:
+            sys.modules[module_name] = previous
+        if isinstance(error, SyntaxError):
+            raise ReloadError(
+                f"cannot load {module_name}: syntax error in {source} line {error.lineno}: "
+                f"{error.msg}; fix the file and try again",
+                source_path=str(source),
+                line=error.lineno,
+            ) from error
+        raise
+    return module

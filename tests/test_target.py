@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vscode_interactive._workspace._target import (
+from vscode_interactive._target import (
     MAIN_ALIAS,
     import_root,
     resolve_target,

@@ -72,6 +72,38 @@ def install_fake_code_server(directory: Path) -> Path:
     return target
 
 
+def process_alive(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie (zombies of orphans may never be reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X")
+
+
+def wait_until_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """Wait up to ``timeout`` s for every pid to end; return the survivors."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [pid for pid in pids if process_alive(pid)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def kill_leftovers(pids: list[int]) -> None:
+    """Test cleanup: SIGKILL whatever is still running."""
+    for pid in pids:
+        if process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 class _Heart:
     def __init__(self) -> None:
         self.last_ms = 0

@@ -17,143 +17,32 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.fake_code_server import (
-    install_fake_code_server,
     kill_leftovers,
     wait_until_gone,
 )
+from tests.live_session import Env, LiveRig, Session
 from vscode_interactive import ServerStartError
 from vscode_interactive._channel import request_resume, request_status
-from vscode_interactive._layout import StateLayout
 from vscode_interactive._lifecycle import Outcome
-from vscode_interactive._server import ServerOptions
-from vscode_interactive._supervisor import SupervisionResult, Supervisor, SupervisorSeams
-from vscode_interactive._system import OsEnvironment, SocketPortAllocator
+from vscode_interactive._supervisor import Supervisor, SupervisorSeams
+from vscode_interactive._system import SocketPortAllocator
 
 pytestmark = pytest.mark.integration
 
 
-@dataclass
-class Session:
-    """A supervisor running ``run()`` in a background (non-main) thread."""
-
-    supervisor: Supervisor
-    ready: threading.Event = field(default_factory=threading.Event)
-    result: SupervisionResult | None = None
-    error: BaseException | None = None
-    thread: threading.Thread | None = None
-
-    def start(self) -> Session:
-        def target() -> None:
-            try:
-                self.result = self.supervisor.run()
-            except BaseException as error:
-                self.error = error
-            finally:
-                self.ready.set()
-
-        self.thread = threading.Thread(target=target, daemon=True)
-        self.thread.start()
-        return self
-
-    def wait_ready(self) -> None:
-        assert self.ready.wait(20), "code-server never became ready"
-        assert self.error is None, self.error
-
-    def finish(self, timeout: float = 20) -> SupervisionResult:
-        assert self.thread is not None
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "supervisor did not finish"
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
-
-
-class Env(OsEnvironment):
-    """The real environment plus FAKE_CS_* knobs for the fake server."""
-
-    def __init__(self, extra: dict[str, str]) -> None:
-        self.extra = extra
-
-    def get(self, name: str) -> str | None:
-        return self.extra.get(name, super().get(name))
-
-    def snapshot(self) -> dict[str, str]:
-        return {**super().snapshot(), **self.extra}
-
-
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
-    rig = Rig(tmp_path)
+def rig(tmp_path: Path) -> Iterator[LiveRig]:
+    rig = LiveRig(tmp_path)
     yield rig
     kill_leftovers(rig.all_pids())
 
 
-class Rig:
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.exe = install_fake_code_server(tmp / "bin")
-        self.layout = StateLayout.for_workspace(tmp / "ws")
-        self.pids_file = tmp / "pids.json"
-        self.record = tmp / "record.json"
-        self.knobs: dict[str, str] = {
-            "FAKE_CS_PIDS": str(self.pids_file),
-            "FAKE_CS_RECORD": str(self.record),
-        }
-        self.guardian_pids: list[int] = []
-
-    def options(self, **changes: Any) -> ServerOptions:
-        base = ServerOptions(
-            executable=self.exe,
-            layout=self.layout,
-            user_data_dir=self.tmp / "user-data",
-            extensions_dir=self.tmp / "extensions",
-            check_interval=0.2,
-            start_timeout=15,
-            grace_seconds=0.5,
-        )
-        return replace(base, **changes)
-
-    def session(self, **changes: Any) -> Session:
-        holder: list[Session] = []
-        seams = SupervisorSeams(environment=Env(self.knobs))
-        supervisor = Supervisor(
-            self.options(**changes), seams=seams, announce=lambda text: holder[0].ready.set()
-        )
-        holder.append(Session(supervisor))
-        return holder[0].start()
-
-    def server_pids(self) -> list[int]:
-        if not self.pids_file.exists():
-            return []
-        pids: list[int] = json.loads(self.pids_file.read_text() or "[]")
-        return pids
-
-    def all_pids(self) -> list[int]:
-        return [*self.server_pids(), *self.guardian_pids]
-
-    def assert_nothing_survives(self, result_pid: int | None = None) -> None:
-        pids = self.all_pids() + ([result_pid] if result_pid else [])
-        assert pids, "the fake server never reported its pids"
-        assert wait_until_gone(pids, 10) == []
-
-    def assert_state_files_removed(self) -> None:
-        for path in (
-            self.layout.password_file,
-            self.layout.session_info,
-            self.layout.resume_socket,
-        ):
-            assert not path.exists(), path
-
-
-def test_resume_over_the_socket_with_supervision_in_a_worker_thread(rig: Rig) -> None:
+def test_resume_over_the_socket_with_supervision_in_a_worker_thread(rig: LiveRig) -> None:
     """Non-main-thread supervision: resume via the socket gets an ack and ends RESUMED,
     leaving no process (guardian, server, grandchild) and no session files."""
     rig.knobs["FAKE_CS_GRANDCHILD"] = "1"
@@ -170,7 +59,7 @@ def test_resume_over_the_socket_with_supervision_in_a_worker_thread(rig: Rig) ->
     rig.assert_state_files_removed()
 
 
-def test_password_reaches_the_server_only_through_env_and_activity_counts(rig: Rig) -> None:
+def test_password_reaches_the_server_only_through_env_and_activity_counts(rig: LiveRig) -> None:
     """The server gets PASSWORD from env (not argv), enforces it, and a page view is activity."""
     session = rig.session(max_idle_seconds=3600)
     session.wait_ready()
@@ -203,7 +92,7 @@ def test_password_reaches_the_server_only_through_env_and_activity_counts(rig: R
     rig.assert_nothing_survives(session.finish().server_pid)
 
 
-def test_idle_timeout_stops_everything(rig: Rig) -> None:
+def test_idle_timeout_stops_everything(rig: LiveRig) -> None:
     """Nobody connects: after max_idle_seconds the group is stopped, IDLE_TIMEOUT."""
     rig.knobs["FAKE_CS_GRANDCHILD"] = "1"
     result = rig.session(max_idle_seconds=1.0).finish()
@@ -213,7 +102,7 @@ def test_idle_timeout_stops_everything(rig: Rig) -> None:
     rig.assert_state_files_removed()
 
 
-def test_server_exiting_zero_by_itself_is_server_exited(rig: Rig) -> None:
+def test_server_exiting_zero_by_itself_is_server_exited(rig: LiveRig) -> None:
     """code-server's own idle exit (code 0) comes through the guardian as SERVER_EXITED, 0."""
     rig.knobs["FAKE_CS_EXIT_AFTER"] = "0.3"
     result = rig.session().finish()
@@ -222,7 +111,7 @@ def test_server_exiting_zero_by_itself_is_server_exited(rig: Rig) -> None:
     rig.assert_nothing_survives(result.server_pid)
 
 
-def test_crash_before_ready_is_a_start_error_with_the_log(rig: Rig) -> None:
+def test_crash_before_ready_is_a_start_error_with_the_log(rig: LiveRig) -> None:
     """A server dying before /healthz answers: ServerStartError with its code and output."""
     rig.knobs["FAKE_CS_EXIT_BEFORE_READY"] = "3"
     session = rig.session()
@@ -235,7 +124,7 @@ def test_crash_before_ready_is_a_start_error_with_the_log(rig: Rig) -> None:
     rig.assert_state_files_removed()
 
 
-def test_requested_port_in_use_is_refused(rig: Rig) -> None:
+def test_requested_port_in_use_is_refused(rig: LiveRig) -> None:
     """A port another program listens on: ServerStartError naming the port, nothing started."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -259,7 +148,7 @@ class RacyPorts(SocketPortAllocator):
         return self.busy_port if self.calls == 1 else super().free_port(host)
 
 
-def test_lost_port_race_is_detected_from_the_log_and_retried(rig: Rig) -> None:
+def test_lost_port_race_is_detected_from_the_log_and_retried(rig: LiveRig) -> None:
     """port=0 whose pick was taken before code-server bound it: EADDRINUSE, retry, success."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -278,7 +167,7 @@ def test_lost_port_race_is_detected_from_the_log_and_retried(rig: Rig) -> None:
     rig.assert_nothing_survives(result.server_pid)
 
 
-def test_server_and_grandchild_ignoring_sigterm_are_killed(rig: Rig) -> None:
+def test_server_and_grandchild_ignoring_sigterm_are_killed(rig: LiveRig) -> None:
     """Hang on SIGTERM, with a grandchild that ignores it too: SIGKILL after the grace."""
     rig.knobs.update(
         {
@@ -319,7 +208,7 @@ print("OUTCOME", result.outcome.name, result.signal, result.server_pid, flush=Tr
 """
 
 
-def supervise_in_subprocess(rig: Rig, *, guardian: bool = True) -> subprocess.Popen[str]:
+def supervise_in_subprocess(rig: LiveRig, *, guardian: bool = True) -> subprocess.Popen[str]:
     config = {
         "exe": str(rig.exe),
         "workspace": str(rig.layout.workspace),
@@ -337,7 +226,7 @@ def supervise_in_subprocess(rig: Rig, *, guardian: bool = True) -> subprocess.Po
     return child
 
 
-def test_sigterm_to_the_supervising_process_ends_interrupted(rig: Rig) -> None:
+def test_sigterm_to_the_supervising_process_ends_interrupted(rig: LiveRig) -> None:
     """SIGTERM to the job process: the server group is stopped, the outcome is INTERRUPTED."""
     rig.knobs["FAKE_CS_GRANDCHILD"] = "1"
     child = supervise_in_subprocess(rig)
@@ -356,7 +245,7 @@ def _guardian_of(pid: int) -> int:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux-only")
-def test_sigkill_of_the_supervisor_leaves_no_server_process(rig: Rig) -> None:
+def test_sigkill_of_the_supervisor_leaves_no_server_process(rig: LiveRig) -> None:
     """SIGKILL to the job process: the parent-death signal reaches the guardian, which
     clears the group -- a server and a grandchild that both ignore SIGTERM included."""
     rig.knobs.update(
@@ -377,7 +266,7 @@ def test_sigkill_of_the_supervisor_leaves_no_server_process(rig: Rig) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux-only")
-def test_parent_death_signal_reaches_the_server_without_guardian(rig: Rig) -> None:
+def test_parent_death_signal_reaches_the_server_without_guardian(rig: LiveRig) -> None:
     """Without the guardian, PR_SET_PDEATHSIG still SIGTERMs code-server itself when the
     supervisor is SIGKILLed (its own children are then up to code-server: why the guardian
     exists)."""

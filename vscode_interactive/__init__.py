@@ -8,6 +8,7 @@ with ``_`` is private. The download cache is public on its own as
 from __future__ import annotations
 
 from ._arch import Arch, current_arch, get_code_server_info
+from ._channel import request_resume, request_status
 from ._errors import (
     CacheError,
     ConfigError,
@@ -25,27 +26,41 @@ from ._errors import (
     UnsupportedPlatformError,
     VscodeInteractiveError,
 )
+from ._lifecycle import Outcome
+from ._reference import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, execute_command, exit_handler
+from ._server import ServerOptions
+from ._supervisor import SupervisionResult, Supervisor
 
 __version__ = "0.1.0"
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted() order, as tests/test_exported_members.py checks
     "Arch",
     "CacheError",
     "ConfigError",
     "DownloadError",
+    "EXIT_CODE_SUCCESS",
     "ExtractionError",
     "HashMismatchError",
     "IdleTimeoutError",
     "InstallError",
+    "MAX_IDLE_SECONDS",
     "NotCachedError",
+    "Outcome",
     "ReloadError",
     "ResumeError",
     "ServerError",
     "ServerExitedError",
+    "ServerOptions",
     "ServerStartError",
+    "SupervisionResult",
+    "Supervisor",
     "UnsupportedPlatformError",
     "VscodeInteractiveError",
     "__version__",
     "current_arch",
+    "execute_command",
+    "exit_handler",
     "get_code_server_info",
+    "request_resume",
+    "request_status",
 ]

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ._errors import ConfigError
+from ._errors import ConfigError, ServerStartError
 from ._layout import StateLayout
+from ._lifecycle import StartFailure
 
 __all__ = [
     "EXIT_CODE_SUCCESS",
@@ -38,6 +39,7 @@ __all__ = [
     "is_loopback",
     "looks_like_port_taken",
     "render_banner",
+    "start_error",
     "validate_options",
 ]
 
@@ -275,3 +277,31 @@ def guardian_argv(
         "--",
         *argv,
     ]
+
+
+def start_error(
+    options: ServerOptions,
+    failure: StartFailure,
+    *,
+    port: int,
+    exit_code: int | None,
+    log_tail: str,
+) -> ServerStartError:
+    """The error for a server that never became ready: what happened, the log, what to do."""
+    url = base_url(options.host, port)
+    if failure is StartFailure.PORT_TAKEN:
+        what = f"could not listen on {options.host}:{port}: the port is in use"
+        hint = "Choose another port, or port=0 to pick a free one"
+    elif failure is StartFailure.TIMEOUT:
+        what = f"did not answer {url}/healthz within {options.start_timeout:g} s"
+        hint = "Raise start_timeout on a slow machine, or read the log"
+    else:
+        what = f"exited with code {exit_code} before answering {url}"
+        hint = "Read the log for the cause"
+    return ServerStartError(
+        f"code-server {what}; it was stopped. {hint}. "
+        f"Last lines of {options.layout.server_log}:\n{log_tail.strip() or '(empty)'}",
+        port=port,
+        exit_code=exit_code,
+        log_tail=log_tail,
+    )

@@ -22,7 +22,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import _guardian
@@ -40,16 +40,7 @@ from ._lifecycle import (
     initial_state,
     step,
 )
-from ._ports import (
-    Clock,
-    Environment,
-    HealthProbe,
-    Interrupts,
-    PortAllocator,
-    ProcessHandle,
-    ProcessLauncher,
-    Wakeup,
-)
+from ._ports import ProcessHandle, Wakeup
 from ._server import (
     ServerOptions,
     base_url,
@@ -58,61 +49,15 @@ from ._server import (
     guardian_argv,
     looks_like_port_taken,
     render_banner,
+    start_error,
     validate_options,
 )
-from ._system import (
-    OsEnvironment,
-    PipeWakeup,
-    PopenLauncher,
-    SignalInterrupts,
-    SocketPortAllocator,
-    SystemClock,
-    UrllibHealthProbe,
-)
+from ._supervision import SupervisionResult, SupervisorSeams
+from ._system import PipeWakeup
 
 __all__ = ["Outcome", "SupervisionResult", "Supervisor", "SupervisorSeams"]
 
 logger = logging.getLogger("vscode_interactive.supervisor")
-
-
-@dataclass(frozen=True, slots=True)
-class SupervisionResult:
-    """How the session ended; returned only once the server's process group is gone."""
-
-    outcome: Outcome
-    url: str
-    port: int
-    exit_code: int | None
-    """The group leader's exit code (negative signal number if killed)."""
-    log_tail: str
-    idle_seconds: float
-    """Seconds since the last activity when the session ended."""
-    signal: int | None = None
-    """For ``INTERRUPTED``: the signal the supervising process received."""
-    detail: str = ""
-    server_pid: int = 0
-    stray_processes: bool = False
-    """True if processes of the group survived SIGKILL (stuck in the kernel)."""
-
-    @property
-    def resumed(self) -> bool:
-        return self.outcome is Outcome.RESUMED
-
-
-@dataclass(frozen=True)
-class SupervisorSeams:
-    """The side effects a supervisor uses; the defaults are the real ones.
-
-    ``wakeup=None`` makes a fresh self-pipe per run (closed afterwards).
-    """
-
-    clock: Clock = field(default_factory=SystemClock)
-    launcher: ProcessLauncher = field(default_factory=PopenLauncher)
-    probe: HealthProbe = field(default_factory=UrllibHealthProbe)
-    environment: Environment = field(default_factory=OsEnvironment)
-    interrupts: Interrupts = field(default_factory=SignalInterrupts)
-    port_allocator: PortAllocator = field(default_factory=SocketPortAllocator)
-    wakeup: Wakeup | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,20 +292,9 @@ class Supervisor:
         return self._supervise(handle, Phase.STARTING, log_offset)
 
     def _start_error(self, failed: _StartFailed) -> ServerStartError:
-        log = self.options.layout.server_log
-        tail = failed.log_tail.strip() or "(empty)"
-        if failed.failure is StartFailure.PORT_TAKEN:
-            what = f"could not listen on {self.options.host}:{self._port}: the port is in use"
-            hint = "choose another port, or port=0 to pick a free one"
-        elif failed.failure is StartFailure.TIMEOUT:
-            what = f"did not answer {self._url}/healthz within {self.options.start_timeout:g} s"
-            hint = "raise start_timeout on a slow machine, or read the log"
-        else:
-            what = f"exited with code {failed.state.exit_code} before answering {self._url}"
-            hint = "read the log for the cause"
-        return ServerStartError(
-            f"code-server {what}; it was stopped. {hint.capitalize()}. "
-            f"Last lines of {log}:\n{tail}",
+        return start_error(
+            self.options,
+            failed.failure,
             port=self._port,
             exit_code=failed.state.exit_code,
             log_tail=failed.log_tail,

@@ -204,6 +204,7 @@ class Supervisor:
             if self._password_written:
                 remove_quietly(layout.password_file)
             if owned is not None:
+                self._wakeup = self._seams.wakeup  # late notify() calls must not reach it
                 owned.close()
 
     def run(self) -> SupervisionResult:

@@ -288,6 +288,8 @@ class PipeWakeup:
         os.set_blocking(self._write, False)
 
     def notify(self) -> None:
+        if self._write < 0:
+            return
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._write, b"!")
 
@@ -301,7 +303,9 @@ class PipeWakeup:
         return True
 
     def close(self) -> None:
-        for fd in (self._read, self._write):
+        """Close both ends; a later ``notify`` does nothing (never writes to a reused fd)."""
+        fds, self._read, self._write = (self._read, self._write), -1, -1
+        for fd in fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
 

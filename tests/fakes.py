@@ -24,8 +24,10 @@ from vscode_interactive._ports import (
     Health,
     HealthProbe,
     Interrupts,
+    PortAllocator,
     ProcessHandle,
     ProcessLauncher,
+    Wakeup,
 )
 
 __all__ = [
@@ -36,7 +38,9 @@ __all__ = [
     "FakeHealthProbe",
     "FakeInterrupts",
     "FakeLauncher",
+    "FakePortAllocator",
     "FakeProcess",
+    "FakeWakeup",
 ]
 
 
@@ -112,6 +116,7 @@ class FakeProcess:
     ``exits_at``: monotonic time at which it exits by itself with ``exit_code``.
     ``ignores_sigterm``: SIGTERM does nothing (so the caller must escalate to SIGKILL).
     ``grandchild``: a descendant that survives the leader until SIGKILL reaches the group.
+    ``log_text``: what the process "prints"; :class:`FakeLauncher` appends it to the log.
     """
 
     def __init__(
@@ -123,8 +128,10 @@ class FakeProcess:
         exit_code: int = 0,
         ignores_sigterm: bool = False,
         grandchild: bool = False,
+        log_text: str = "",
     ) -> None:
         self._clock = clock
+        self.log_text = log_text
         self._pid = pid
         self.exits_at = exits_at
         self.exit_code = exit_code
@@ -207,7 +214,11 @@ class FakeLauncher:
             raise self.error
         if not self._queue:
             raise AssertionError("FakeLauncher: no scripted process left to launch")
-        return self._queue.pop(0)
+        process = self._queue.pop(0)
+        if log_path is not None and process.log_text:
+            with log_path.open("a", encoding="utf-8") as log:
+                log.write(process.log_text)
+        return process
 
 
 class FakeCommandRunner:
@@ -276,6 +287,43 @@ class FakeInterrupts:
             callback(signum)
 
 
+class FakeWakeup:
+    """A :class:`Wakeup` on a :class:`FakeClock`: waiting sleeps the clock (so its
+    ``on_sleep`` callbacks run) unless a notification is pending, which returns at once."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self._clock = clock
+        self._pending = False
+        self.waits: list[float] = []
+
+    def notify(self) -> None:
+        self._pending = True
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        if not self._pending:
+            self._clock.sleep(timeout)
+        notified, self._pending = self._pending, False
+        return notified
+
+
+class FakePortAllocator:
+    """Hands out ``free`` ports in turn (the last one repeats); ``taken`` ports are busy."""
+
+    def __init__(self, free: Sequence[int] = (41000,), taken: Sequence[int] = ()) -> None:
+        self._free = list(free)
+        self.taken = set(taken)
+        self.handed_out: list[int] = []
+
+    def free_port(self, host: str) -> int:
+        port = self._free.pop(0) if len(self._free) > 1 else self._free[0]
+        self.handed_out.append(port)
+        return port
+
+    def is_free(self, host: str, port: int) -> bool:
+        return port not in self.taken
+
+
 # Static proof that each fake satisfies its Protocol (mypy checks these assignments).
 def _conformance(clock: FakeClock) -> None:
     _c: Clock = clock
@@ -286,3 +334,5 @@ def _conformance(clock: FakeClock) -> None:
     _h: HealthProbe = FakeHealthProbe(clock, lambda now: None)
     _e: Environment = FakeEnvironment()
     _i: Interrupts = FakeInterrupts()
+    _w: Wakeup = FakeWakeup(clock)
+    _a: PortAllocator = FakePortAllocator()

@@ -17,11 +17,14 @@ import pytest
 from vscode_interactive._system import (
     FsspecFetcher,
     OsEnvironment,
+    PipeWakeup,
     PopenLauncher,
     SignalInterrupts,
+    SocketPortAllocator,
     SubprocessRunner,
     SystemClock,
     UrllibHealthProbe,
+    _group_has_live_member,
 )
 
 pytestmark = pytest.mark.integration
@@ -174,3 +177,48 @@ def test_interrupts_outside_main_thread_subscribe_to_nothing() -> None:
     thread.start()
     thread.join()
     assert results == [before]
+
+
+def test_pipe_wakeup_notify_cuts_a_wait_short_and_is_consumed() -> None:
+    """notify() from another thread ends wait() early; the next wait times out; after
+    close(), notify() is a no-op."""
+    wakeup = PipeWakeup()
+    try:
+        assert wakeup.wait(0.01) is False
+        timer = threading.Timer(0.05, wakeup.notify)
+        timer.start()
+        start = time.monotonic()
+        assert wakeup.wait(30) is True
+        assert time.monotonic() - start < 25
+        timer.join()
+        wakeup.notify()
+        wakeup.notify()
+        assert wakeup.wait(0) is True
+        assert wakeup.wait(0.01) is False
+    finally:
+        wakeup.close()
+    wakeup.notify()
+
+
+def test_port_allocator_finds_free_ports_and_sees_taken_ones() -> None:
+    """free_port returns a bindable port; a listening port is reported as not free."""
+    import socket
+
+    allocator = SocketPortAllocator()
+    port = allocator.free_port("127.0.0.1")
+    assert allocator.is_free("127.0.0.1", port)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen(1)
+        assert not allocator.is_free("127.0.0.1", port)
+
+
+def test_group_of_only_zombies_is_not_alive() -> None:
+    """A leader that exited but is not yet reaped (a zombie) does not keep the group alive."""
+    handle = PopenLauncher().launch([sys.executable, "-c", "pass"], env=dict(os.environ))
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{handle.pid}/stat").read_text().split()[2] != "Z":
+        assert time.monotonic() < deadline, "child never exited"
+        time.sleep(0.02)
+    assert _group_has_live_member(handle.pid) is False
+    assert handle.group_alive() is False

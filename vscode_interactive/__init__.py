@@ -8,6 +8,7 @@ with ``_`` is private. The download cache is public on its own as
 from __future__ import annotations
 
 from ._arch import Arch, current_arch, get_code_server_info
+from ._channel import request_resume, request_status
 from ._errors import (
     CacheError,
     ConfigError,
@@ -25,6 +26,10 @@ from ._errors import (
     UnsupportedPlatformError,
     VscodeInteractiveError,
 )
+from ._lifecycle import Outcome
+from ._reference import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, execute_command, exit_handler
+from ._server import ServerOptions
+from ._supervisor import SupervisionResult, Supervisor
 from ._workspace import WorkspaceFiles, prepare_workspace
 from ._workspace._compat import (
     INTERACTIVE_DEBUGGING_FILE_NAME,
@@ -45,28 +50,38 @@ __all__ = [  # noqa: RUF022
     "CacheError",
     "ConfigError",
     "DownloadError",
+    "EXIT_CODE_SUCCESS",
     "ExtractionError",
     "HashMismatchError",
     "INTERACTIVE_DEBUGGING_FILE_NAME",
     "IdleTimeoutError",
     "InstallError",
+    "MAX_IDLE_SECONDS",
     "NotCachedError",
+    "Outcome",
     "RESUME_TASK_FILE_NAME",
     "ReloadError",
     "ResumeError",
     "ServerError",
     "ServerExitedError",
+    "ServerOptions",
     "ServerStartError",
+    "SupervisionResult",
+    "Supervisor",
     "TASK_FUNCTION_SOURCE_PATH",
     "UnsupportedPlatformError",
     "VscodeInteractiveError",
     "WorkspaceFiles",
     "__version__",
     "current_arch",
+    "execute_command",
+    "exit_handler",
     "get_code_server_info",
     "load_module_from_path",
     "prepare_interactive_python",
     "prepare_launch_json",
     "prepare_resume_task_python",
     "prepare_workspace",
+    "request_resume",
+    "request_status",
 ]

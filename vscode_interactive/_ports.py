@@ -25,8 +25,10 @@ __all__ = [
     "Health",
     "HealthProbe",
     "Interrupts",
+    "PortAllocator",
     "ProcessHandle",
     "ProcessLauncher",
+    "Wakeup",
 ]
 
 
@@ -173,4 +175,30 @@ class Interrupts(Protocol):
         """Call ``callback(signum)`` on SIGTERM/SIGINT until the returned function is
         called, which restores the previous handlers. Outside the main thread this
         cannot observe signals and subscribes to nothing."""
+        ...
+
+
+class Wakeup(Protocol):
+    """A wait that another thread, or a signal handler, can cut short."""
+
+    def notify(self) -> None:
+        """Wake the waiter now, or make its next wait return at once. Safe to call from any
+        thread and from a signal handler."""
+        ...
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds or until :meth:`notify`; True if notified. The
+        notification is consumed (a fake advances its clock instead of blocking)."""
+        ...
+
+
+class PortAllocator(Protocol):
+    """Finds TCP ports to bind a server to."""
+
+    def free_port(self, host: str) -> int:
+        """A port nothing is bound to on ``host`` right now (the operating system picks it)."""
+        ...
+
+    def is_free(self, host: str, port: int) -> bool:
+        """True if ``host:port`` could be bound right now."""
         ...

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -27,8 +29,10 @@ from ._ports import ByteStream, CommandResult, Health
 __all__ = [
     "FsspecFetcher",
     "OsEnvironment",
+    "PipeWakeup",
     "PopenLauncher",
     "SignalInterrupts",
+    "SocketPortAllocator",
     "SubprocessRunner",
     "SystemClock",
     "UrllibHealthProbe",
@@ -136,7 +140,32 @@ class _PopenHandle:
             return False
         except PermissionError:
             return True
+        return _group_has_live_member(self._pgid)
+
+
+def _group_has_live_member(pgid: int) -> bool:
+    """False when every process left in group ``pgid`` is a zombie.
+
+    ``killpg(pgid, 0)`` also succeeds for zombies, and orphaned zombies are never reaped
+    when PID 1 is a process that does not reap (a Python job running as PID 1 in a pod),
+    so the signal test alone would report a dead group alive forever. Where ``/proc`` is
+    missing this falls back to "alive".
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
         return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the ")" that closes the command name: state ppid pgrp ...
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) >= 3 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 class PopenLauncher:
@@ -244,3 +273,63 @@ class SignalInterrupts:
                 signal.signal(signum, old)
 
         return restore
+
+
+class PipeWakeup:
+    """A self-pipe: ``notify`` writes a byte, ``wait`` selects on the read end.
+
+    Unlike :class:`threading.Event`, notifying takes no lock, so a signal handler may call
+    it even while the waiting thread is inside ``wait``.
+    """
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+
+    def notify(self) -> None:
+        if self._write < 0:
+            return
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._write, b"!")
+
+    def wait(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self._read], [], [], max(timeout, 0.0))
+        if not ready:
+            return False
+        with contextlib.suppress(BlockingIOError, OSError):
+            while os.read(self._read, 512):
+                pass
+        return True
+
+    def close(self) -> None:
+        """Close both ends; a later ``notify`` does nothing (never writes to a reused fd)."""
+        fds, self._read, self._write = (self._read, self._write), -1, -1
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _tcp_socket(host: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    return socket.socket(family, socket.SOCK_STREAM)
+
+
+class SocketPortAllocator:
+    """Binds a throw-away socket to learn what the operating system would give us."""
+
+    def free_port(self, host: str) -> int:
+        with _tcp_socket(host) as sock:
+            sock.bind((host.strip("[]"), 0))
+            port: int = sock.getsockname()[1]
+            return port
+
+    def is_free(self, host: str, port: int) -> bool:
+        with _tcp_socket(host) as sock:
+            # Node (code-server) listens with SO_REUSEADDR, so a port in TIME_WAIT is usable.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host.strip("[]"), port))
+            except OSError:
+                return False
+            return True

@@ -1,0 +1,235 @@
+"""A small stand-in for code-server, for integration tests (standard library only).
+
+It accepts code-server's command line (``--bind-addr``, ``--auth``, the ``--disable-*``
+flags, ``--user-data-dir``, ``--extensions-dir``, a folder), refuses unknown options, needs
+``$PASSWORD`` for ``--auth password``, serves ``GET /healthz`` like code-server
+(``{"status", "lastHeartbeat"}``, not counted as activity) and counts any other request as
+activity: it updates ``lastHeartbeat`` and touches ``$XDG_DATA_HOME/code-server/heartbeat``.
+With ``--auth password`` other requests need ``?password=<PASSWORD>``.
+
+Behaviour knobs, all environment variables:
+
+``FAKE_CS_RECORD=path``           write {argv, env subset, pid, pgid} as JSON at start
+``FAKE_CS_EXIT_BEFORE_READY=n``   exit with code n before listening (a crash)
+``FAKE_CS_READY_DELAY=s``         wait s seconds before listening
+``FAKE_CS_EXIT_AFTER=s``          exit s seconds after listening (code ``FAKE_CS_EXIT_CODE``,
+                                  default 0, like code-server's own idle timeout)
+``FAKE_CS_IGNORE_SIGTERM=1``      ignore SIGTERM (forces SIGKILL escalation)
+``FAKE_CS_GRANDCHILD=1``          spawn a grandchild in the same group that sleeps
+``FAKE_CS_GRANDCHILD_IGNORES_SIGTERM=1``  ... and ignores SIGTERM
+``FAKE_CS_PIDS=path``             write [own pid, grandchild pid?] as JSON once started
+``FAKE_CS_HEARTBEAT_EVERY=s``     beat every s seconds (an open browser tab)
+
+Use :func:`install_fake_code_server` to get an executable named ``code-server``.
+"""
+
+from __future__ import annotations
+
+import errno
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from types import FrameType
+
+HERE = Path(__file__).resolve()
+
+_VALUE_FLAGS = {
+    "--bind-addr",
+    "--auth",
+    "--user-data-dir",
+    "--extensions-dir",
+    "--config",
+    "--socket",
+    "--idle-timeout-seconds",
+}
+_BOOL_FLAGS = {
+    "--disable-telemetry",
+    "--disable-update-check",
+    "--disable-workspace-trust",
+    "--disable-getting-started-override",
+    "--ignore-last-opened",
+}
+
+
+def install_fake_code_server(directory: Path) -> Path:
+    """Write an executable ``code-server`` into ``directory`` that runs this fake."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "code-server"
+    target.write_text(
+        f"#!{sys.executable}\n"
+        "import runpy, sys\n"
+        f"sys.argv[0] = {str(HERE)!r}\n"
+        f"runpy.run_path({str(HERE)!r}, run_name='__main__')\n"
+    )
+    target.chmod(0o755)
+    return target
+
+
+def process_alive(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie (zombies of orphans may never be reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X")
+
+
+def wait_until_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """Wait up to ``timeout`` s for every pid to end; return the survivors."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [pid for pid in pids if process_alive(pid)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.05)
+
+
+def kill_leftovers(pids: list[int]) -> None:
+    """Test cleanup: SIGKILL whatever is still running."""
+    for pid in pids:
+        if process_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+class _Heart:
+    def __init__(self) -> None:
+        self.last_ms = 0
+        data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local/share")
+        self.path = Path(data_home) / "code-server" / "heartbeat"
+
+    def beat(self) -> None:
+        self.last_ms = int(time.time() * 1000)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text("")
+
+
+def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
+    options: dict[str, str] = {}
+    positional: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item in _BOOL_FLAGS:
+            options[item] = "true"
+        elif item in _VALUE_FLAGS:
+            options[item] = next(items, "")
+        elif item.startswith("-"):
+            print(f"[fake code-server] error Unknown option {item}", flush=True)
+            sys.exit(1)
+        else:
+            positional.append(item)
+    return options, positional
+
+
+def _handler(heart: _Heart, password: str | None) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _send(self, code: int, body: bytes, kind: str = "application/json") -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            if url.path == "/healthz":
+                alive = heart.last_ms and time.time() * 1000 - heart.last_ms < 60_000
+                status = "alive" if alive else "expired"
+                body = json.dumps({"status": status, "lastHeartbeat": heart.last_ms})
+                self._send(200, body.encode())
+                return
+            given = urllib.parse.parse_qs(url.query).get("password", [None])[0]
+            if password is not None and given != password:
+                self._send(401, b"login required", "text/plain")
+                return
+            heart.beat()
+            self._send(200, b"<html>fake code-server</html>", "text/html")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def _spawn_grandchild() -> subprocess.Popen[bytes]:
+    code = "import signal, time\n"
+    if os.environ.get("FAKE_CS_GRANDCHILD_IGNORES_SIGTERM"):
+        code += "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    code += "time.sleep(300)\n"
+    return subprocess.Popen([sys.executable, "-c", code])
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    options, positional = _parse(argv)
+    record = os.environ.get("FAKE_CS_RECORD")
+    if record:
+        keep = ("PASSWORD", "HASHED_PASSWORD", "XDG_DATA_HOME", "PORT", "VSCODE_IPC_HOOK_CLI")
+        env = {key: os.environ[key] for key in keep if key in os.environ}
+        facts = {"argv": argv, "env": env, "pid": os.getpid(), "pgid": os.getpgrp()}
+        Path(record).write_text(json.dumps(facts))
+    if os.environ.get("FAKE_CS_IGNORE_SIGTERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    else:
+
+        def on_term(signum: int, frame: FrameType | None) -> None:
+            print("[fake code-server] got SIGTERM, exiting", flush=True)
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, on_term)
+    auth = options.get("--auth", "password")
+    password = os.environ.get("PASSWORD")
+    if auth == "password" and not password:
+        print("[fake code-server] error Please pass in a password via $PASSWORD", flush=True)
+        return 1
+    pids = [os.getpid()]
+    if os.environ.get("FAKE_CS_GRANDCHILD"):
+        pids.append(_spawn_grandchild().pid)
+    if os.environ.get("FAKE_CS_PIDS"):
+        Path(os.environ["FAKE_CS_PIDS"]).write_text(json.dumps(pids))
+    if os.environ.get("FAKE_CS_EXIT_BEFORE_READY"):
+        print("[fake code-server] crashing before ready", flush=True)
+        return int(os.environ["FAKE_CS_EXIT_BEFORE_READY"])
+    time.sleep(float(os.environ.get("FAKE_CS_READY_DELAY", "0")))
+    host, _, port = options.get("--bind-addr", "127.0.0.1:8080").rpartition(":")
+    heart = _Heart()
+    try:
+        server = http.server.ThreadingHTTPServer(
+            (host.strip("[]"), int(port)), _handler(heart, password if auth == "password" else None)
+        )
+    except OSError as error:
+        code = "EADDRINUSE" if error.errno == errno.EADDRINUSE else "EBIND"
+        print(f"[fake code-server] error listen {code}: {error} {host}:{port}", flush=True)
+        return 1
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"[fake code-server] HTTP server listening on http://{host}:{port}/", flush=True)
+    print(f"[fake code-server] folder {positional[-1] if positional else '(none)'}", flush=True)
+    every = float(os.environ.get("FAKE_CS_HEARTBEAT_EVERY", "0"))
+    exit_after = os.environ.get("FAKE_CS_EXIT_AFTER")
+    deadline = time.monotonic() + float(exit_after) if exit_after else None
+    while deadline is None or time.monotonic() < deadline:
+        if every:
+            heart.beat()
+        pause = every or 3600.0
+        if deadline is not None:
+            pause = min(pause, max(deadline - time.monotonic(), 0.0))
+        time.sleep(pause)
+    print("[fake code-server] exiting on its own (like --idle-timeout-seconds)", flush=True)
+    return int(os.environ.get("FAKE_CS_EXIT_CODE", "0"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

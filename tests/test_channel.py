@@ -1,0 +1,192 @@
+"""The resume channel over real Unix sockets: acknowledgements, refusals, addresses."""
+
+from __future__ import annotations
+
+import socket
+import stat
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vscode_interactive import ResumeError, ServerStartError
+from vscode_interactive._channel import (
+    ChannelServer,
+    Reply,
+    channel_address,
+    request_resume,
+    request_status,
+)
+
+pytestmark = pytest.mark.integration
+
+
+class Recorder:
+    """A handler that records commands and answers like a supervisor would."""
+
+    def __init__(self, refuse: bool = False) -> None:
+        self.commands: list[str] = []
+        self.threads: list[str] = []
+        self.refuse = refuse
+
+    def __call__(self, command: str) -> Reply:
+        self.commands.append(command)
+        self.threads.append(threading.current_thread().name)
+        if command == "boom":
+            raise RuntimeError("handler bug")
+        if self.refuse:
+            return {"ok": False, "message": "already ending (idle)"}
+        if command == "status":
+            return {"ok": True, "message": "", "status": {"url": "http://127.0.0.1:1"}}
+        return {"ok": True, "message": f"ack {command}"}
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / ".vscode-interactive"
+
+
+@pytest.fixture
+def served(state_dir: Path) -> Iterator[tuple[ChannelServer, Recorder]]:
+    recorder = Recorder()
+    server = ChannelServer(state_dir, recorder)
+    server.start()
+    try:
+        yield server, recorder
+    finally:
+        server.close()
+
+
+def test_resume_gets_the_acknowledgement(
+    state_dir: Path, served: tuple[ChannelServer, Recorder]
+) -> None:
+    """request_resume returns the supervisor's text; the handler runs in the channel thread."""
+    _, recorder = served
+    assert request_resume(state_dir) == "ack resume"
+    assert recorder.commands == ["resume"]
+    assert recorder.threads == ["vscode-interactive-channel"]
+
+
+def test_status_returns_the_status_mapping(
+    state_dir: Path, served: tuple[ChannelServer, Recorder]
+) -> None:
+    """request_status hands back the supervisor's status dict."""
+    assert request_status(state_dir) == {"url": "http://127.0.0.1:1"}
+
+
+def test_socket_file_is_private(state_dir: Path, served: tuple[ChannelServer, Recorder]) -> None:
+    """The socket lives in the state directory with mode 0600 and is removed on close."""
+    server, _ = served
+    path = state_dir / "resume.sock"
+    assert server.address == str(path.resolve())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    server.close()
+    assert not path.exists()
+
+
+def test_no_session_is_a_clear_resume_error(state_dir: Path) -> None:
+    """Nobody listening: ResumeError naming the socket and what to check."""
+    with pytest.raises(ResumeError, match="no vscode-interactive session is listening on") as info:
+        request_resume(state_dir)
+    assert "resume.sock" in str(info.value)
+
+
+def test_refusal_is_a_resume_error_with_the_reason(state_dir: Path) -> None:
+    """A supervisor that refuses (already stopping) makes the client raise with its reason."""
+    server = ChannelServer(state_dir, Recorder(refuse=True))
+    server.start()
+    try:
+        with pytest.raises(ResumeError, match=r"refused 'resume': already ending \(idle\)"):
+            request_resume(state_dir)
+    finally:
+        server.close()
+
+
+def test_no_acknowledgement_in_time_is_a_resume_error(state_dir: Path) -> None:
+    """A listener that never answers: ResumeError after the timeout, not a hang."""
+    state_dir.mkdir(parents=True)
+    mute = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    mute.bind(str(state_dir / "resume.sock"))
+    mute.listen(1)
+    try:
+        with pytest.raises(ResumeError, match=r"did not answer 'resume' within 0\.2 s"):
+            request_resume(state_dir, timeout=0.2)
+    finally:
+        mute.close()
+
+
+def test_handler_failure_is_reported_and_the_listener_survives(
+    state_dir: Path, served: tuple[ChannelServer, Recorder]
+) -> None:
+    """A bug in the handler answers an error; the next request is still served."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(str(state_dir / "resume.sock"))
+        sock.sendall(b'{"command": "boom"}\n')
+        answer = sock.recv(4096)
+    assert b"supervisor error: handler bug" in answer
+    assert request_resume(state_dir) == "ack resume"
+
+
+def test_malformed_request_is_answered_not_crashed(
+    state_dir: Path, served: tuple[ChannelServer, Recorder]
+) -> None:
+    """Garbage on the socket gets a 'bad request' answer."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(str(state_dir / "resume.sock"))
+        sock.sendall(b"hello\n")
+        assert b"bad request" in sock.recv(4096)
+
+
+def test_stale_socket_file_is_replaced(state_dir: Path) -> None:
+    """A socket file left by a killed session (nobody listening) does not block a new one."""
+    state_dir.mkdir(parents=True)
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(state_dir / "resume.sock"))
+    dead.close()  # the file stays, nobody listens
+    server = ChannelServer(state_dir, Recorder())
+    server.start()
+    try:
+        assert request_resume(state_dir) == "ack resume"
+    finally:
+        server.close()
+
+
+def test_live_session_is_not_displaced(
+    state_dir: Path, served: tuple[ChannelServer, Recorder]
+) -> None:
+    """A second listener on a live state dir fails instead of stealing the socket."""
+    with pytest.raises(ServerStartError, match="already listens on"):
+        ChannelServer(state_dir, Recorder()).start()
+    assert request_resume(state_dir) == "ack resume"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="abstract sockets are Linux-only")
+def test_long_state_dir_uses_an_abstract_socket(tmp_path: Path) -> None:
+    """A state dir too deep for sun_path falls back to an abstract name both ends agree on."""
+    deep = tmp_path.joinpath(*["d" * 30] * 4) / ".vscode-interactive"
+    address = channel_address(deep)
+    assert isinstance(address, bytes) and address.startswith(b"\0vscode-interactive-")
+    assert channel_address(deep / ".." / deep.name) == address  # any spelling of the path
+    server = ChannelServer(deep, Recorder())
+    server.start()
+    try:
+        assert request_resume(deep) == "ack resume"
+        assert not (deep / "resume.sock").exists()
+        with pytest.raises(ServerStartError, match="abstract socket vscode-interactive-"):
+            ChannelServer(deep, Recorder()).start()
+    finally:
+        server.close()
+    with pytest.raises(ResumeError, match="abstract socket"):
+        request_resume(deep)
+
+
+def test_close_is_idempotent(state_dir: Path) -> None:
+    """Closing twice, or without starting, is harmless."""
+    server = ChannelServer(state_dir, Recorder())
+    server.close()
+    started = ChannelServer(state_dir, Recorder())
+    started.start()
+    started.close()
+    started.close()

@@ -1,0 +1,262 @@
+"""The resume channel: a Unix socket in the state directory.
+
+The supervisor listens on ``<state dir>/resume.sock`` in a daemon thread; the generated
+resume script and ``vscode-interactive resume`` / ``status`` connect to it. One request per
+connection, one JSON line each way::
+
+    -> {"command": "resume"}          <- {"ok": true, "message": "..."}
+    -> {"command": "status"}          <- {"ok": true, "message": "...", "status": {...}}
+
+Why a socket and not a signal or a file: the decorated function may run in a non-main
+thread (no Python signal handlers there), the requester needs an answer (an acknowledgement,
+or "no session here"), and the supervisor must react within a fraction of a second without
+polling the disk.
+
+Addresses: ``sun_path`` holds at most 107 bytes. When the socket path is longer (deep
+workspaces), both sides use the Linux *abstract* name ``\\0vscode-interactive-<sha256 of the
+resolved state dir, 32 hex>`` instead; abstract sockets vanish with their process, so they
+are never stale. Access: the socket file is made 0600 before ``listen``, and on Linux every
+connection's peer uid is checked (``SO_PEERCRED``) -- abstract names have no file
+permissions -- so only the same user (or root) can resume or query a session.
+
+This module touches sockets on purpose; it is the one exception to "only ``_system.py``
+does I/O with the outside", kept small and tested against real sockets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import select
+import socket
+import struct
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ._errors import ResumeError, ServerStartError
+
+__all__ = [
+    "ChannelServer",
+    "Reply",
+    "channel_address",
+    "request_resume",
+    "request_status",
+]
+
+logger = logging.getLogger("vscode_interactive.channel")
+
+SOCKET_NAME = "resume.sock"
+_MAX_PATH_BYTES = 107
+_MAX_MESSAGE = 64 * 1024
+
+Reply = dict[str, Any]
+"""``{"ok": bool, "message": str, ...}``"""
+
+
+def channel_address(state_dir: Path | str) -> str | bytes:
+    """The socket path for ``state_dir``, or its abstract name when the path is too long."""
+    resolved = Path(state_dir).resolve()  # both ends must agree, whatever path they were given
+    path = resolved / SOCKET_NAME
+    if len(os.fsencode(str(path))) <= _MAX_PATH_BYTES:
+        return str(path)
+    digest = hashlib.sha256(os.fsencode(str(resolved))).hexdigest()[:32]
+    return b"\0vscode-interactive-" + digest.encode()
+
+
+def _describe(address: str | bytes) -> str:
+    return address if isinstance(address, str) else f"abstract socket {address[1:].decode()}"
+
+
+def _peer_allowed(conn: socket.socket) -> bool:
+    if sys.platform != "linux":
+        return True
+    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid in (os.getuid(), 0)
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\n" not in data and len(data) < _MAX_MESSAGE:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0]
+
+
+class ChannelServer:
+    """Listens on the state directory's socket and answers with ``handler(command)``.
+
+    ``handler`` runs in the listener thread; it must be quick and thread-safe.
+    """
+
+    def __init__(self, state_dir: Path, handler: Callable[[str], Reply]) -> None:
+        self.state_dir = Path(state_dir)
+        self.address = channel_address(self.state_dir)
+        self._handler = handler
+        self._sock: socket.socket | None = None
+        self._stop: tuple[socket.socket, socket.socket] | None = None
+        self._thread: threading.Thread | None = None
+
+    def _remove_stale(self, path: Path) -> None:
+        if not path.exists() and not path.is_symlink():
+            return
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(1.0)
+            try:
+                probe.connect(str(path))
+            except OSError:
+                path.unlink(missing_ok=True)  # nobody listens: left by a killed session
+                return
+        raise ServerStartError(
+            f"another vscode-interactive session already listens on {path}; resume or stop "
+            "it first (vscode-interactive status / resume), or use another workspace"
+        )
+
+    def start(self) -> None:
+        """Bind and listen, then serve in a daemon thread."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            if isinstance(self.address, str):
+                path = Path(self.address)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._remove_stale(path)
+                sock.bind(self.address)
+                path.chmod(0o600)
+            else:
+                try:
+                    sock.bind(self.address)
+                except OSError as error:
+                    raise ServerStartError(
+                        f"another vscode-interactive session already serves {self.state_dir} "
+                        f"({_describe(self.address)}): {error}"
+                    ) from error
+            sock.listen(8)
+        except BaseException:
+            sock.close()
+            raise
+        self._sock = sock
+        self._stop = socket.socketpair()
+        self._thread = threading.Thread(
+            target=self._serve,
+            args=(sock, self._stop[0]),
+            name="vscode-interactive-channel",
+            daemon=True,
+        )
+        self._thread.start()
+        logger.debug("resume channel listening on %s", _describe(self.address))
+
+    def _serve(self, sock: socket.socket, stop: socket.socket) -> None:
+        while True:
+            ready, _, _ = select.select([sock, stop], [], [])
+            if stop in ready:
+                return
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            with conn:
+                self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.settimeout(2.0)
+        try:
+            if not _peer_allowed(conn):
+                reply: Reply = {"ok": False, "message": "permission denied: not the same user"}
+            else:
+                reply = self._dispatch(_read_line(conn))
+            conn.sendall(json.dumps(reply).encode() + b"\n")
+        except OSError as error:
+            logger.debug("resume channel: dropped a connection: %s", error)
+
+    def _dispatch(self, line: bytes) -> Reply:
+        try:
+            request = json.loads(line)
+            command = str(request["command"])
+        except (ValueError, KeyError, TypeError):
+            return {"ok": False, "message": 'bad request: expected {"command": ...}'}
+        try:
+            return self._handler(command)
+        except Exception as error:  # the listener must outlive a handler bug
+            logger.exception("resume channel handler failed on %r", command)
+            return {"ok": False, "message": f"supervisor error: {error}"}
+
+    def close(self) -> None:
+        """Stop serving and remove the socket file. Idempotent."""
+        if self._stop is not None:
+            with contextlib.suppress(OSError):
+                self._stop[1].send(b"x")
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+            if isinstance(self.address, str):
+                Path(self.address).unlink(missing_ok=True)
+        if self._stop is not None:
+            for end in self._stop:
+                end.close()
+            self._stop = None
+
+
+def _request(state_dir: Path | str, command: str, timeout: float) -> Reply:
+    address = channel_address(state_dir)
+    where = _describe(address)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+        except (FileNotFoundError, ConnectionRefusedError) as error:
+            raise ResumeError(
+                f"no vscode-interactive session is listening on {where}: {error.strerror}. "
+                "Is the job still waiting in the IDE? Check the state directory "
+                "(--state-dir / --workspace) and `vscode-interactive status`."
+            ) from error
+        except OSError as error:
+            raise ResumeError(f"cannot connect to the session on {where}: {error}") from error
+        try:
+            sock.sendall(json.dumps({"command": command}).encode() + b"\n")
+            line = _read_line(sock)
+        except TimeoutError as error:
+            raise ResumeError(
+                f"the session on {where} did not answer {command!r} within {timeout:g} s"
+            ) from error
+        except OSError as error:
+            raise ResumeError(f"lost the connection to the session on {where}: {error}") from error
+    try:
+        reply = json.loads(line)
+    except ValueError as error:
+        raise ResumeError(
+            f"the session on {where} sent no acknowledgement for {command!r}"
+            + (f" (got {line[:80]!r})" if line else "")
+        ) from error
+    if not isinstance(reply, dict):
+        raise ResumeError(f"the session on {where} sent a malformed answer: {reply!r}")
+    if not reply.get("ok"):
+        raise ResumeError(
+            f"the session on {where} refused {command!r}: {reply.get('message', 'no reason')}"
+        )
+    return reply
+
+
+def request_resume(state_dir: Path, *, timeout: float = 5.0) -> str:
+    """Ask the session supervising ``state_dir`` to stop the IDE and resume the task.
+
+    Returns the supervisor's acknowledgement. Raises :class:`ResumeError` when no session
+    listens there, it refuses (already stopping), or no acknowledgement comes in time.
+    """
+    return str(_request(state_dir, "resume", timeout).get("message", ""))
+
+
+def request_status(state_dir: Path, *, timeout: float = 5.0) -> Mapping[str, Any]:
+    """The live session's status (URL, pids, idle seconds, ...); :class:`ResumeError` if none."""
+    status = _request(state_dir, "status", timeout).get("status", {})
+    return dict(status) if isinstance(status, dict) else {}

@@ -1,0 +1,194 @@
+"""The group leader that stands between the supervisor and code-server.
+
+Run as a script (``python -I _guardian.py --grace S --parent PID -- code-server ...``), it is
+a standalone, standard-library-only program: like the CLI it is an entry point of its own
+process, which is why it may touch ``os``, ``signal`` and ``subprocess`` directly.
+
+Why it exists: Linux delivers the parent-death signal (``PR_SET_PDEATHSIG``, set by
+:class:`~vscode_interactive._system.PopenLauncher`) only to the direct child. If the
+supervising Python process is SIGKILLed (the OOM killer picks the biggest process, often
+the job), code-server's own children -- extension host, pty host, a debuggee -- would keep
+a GPU pod alive. The guardian is that direct child. It
+
+* leads the process group and starts code-server inside it;
+* becomes a *child subreaper*, so every orphaned descendant is re-parented to it and
+  reaped (no zombies left for a PID 1 that does not reap);
+* on SIGTERM/SIGINT/SIGHUP (the supervisor stopping, or the parent-death signal), or when
+  its parent disappears (checked every second, for systems without PDEATHSIG), sends
+  SIGTERM to the whole group, waits ``--grace`` seconds, then SIGKILLs what is left,
+  including descendants that moved to another session (integrated terminals);
+* when code-server exits on its own, clears the rest of the group the same way and exits
+  with code-server's status (re-raising the same signal if it was killed), so the
+  supervisor sees code-server's real exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+_PR_SET_CHILD_SUBREAPER = 36
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def _become_subreaper() -> None:
+    if sys.platform != "linux":
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class _Guardian:
+    def __init__(self, argv: Sequence[str], grace: float, parent: int) -> None:
+        self.argv = list(argv)
+        self.grace = grace
+        self.parent = parent
+        self.stop_requested = False
+        self.child_status: int | None = None  # os.waitpid status of code-server
+        self.children_left = True
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if signum in _STOP_SIGNALS:
+            self.stop_requested = True
+
+    def _install_handlers(self) -> None:
+        signal.set_wakeup_fd(self._write)
+        for signum in (*_STOP_SIGNALS, signal.SIGCHLD):
+            signal.signal(signum, self._on_signal)
+
+    def _wait_event(self, timeout: float) -> None:
+        ready, _, _ = select.select([self._read], [], [], max(timeout, 0.0))
+        if ready:
+            with contextlib.suppress(OSError):
+                while os.read(self._read, 512):
+                    pass
+
+    def _reap(self, child_pid: int) -> None:
+        """Collect every exited child; remember code-server's status."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children_left = False
+                return
+            if pid == 0:
+                return
+            if pid == child_pid:
+                self.child_status = status
+
+    def _parent_gone(self) -> bool:
+        return os.getppid() != self.parent
+
+    def _stragglers(self) -> list[int]:
+        """Live processes of our group, and children of ours (moved to other sessions)."""
+        me, group = os.getpid(), os.getpgrp()
+        found: list[int] = []
+        proc = Path("/proc")
+        if not proc.is_dir():
+            return found
+        for entry in proc.iterdir():
+            if not entry.name.isdigit() or int(entry.name) == me:
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rfind(")") + 2 :].split()
+            if len(fields) < 3 or fields[0] in ("Z", "X"):
+                continue
+            if int(fields[2]) == group or int(fields[1]) == me:
+                found.append(int(entry.name))
+        return found
+
+    def _clear_group(self, child_pid: int) -> None:
+        """SIGTERM the group, wait out the grace period, then SIGKILL what remains."""
+        previous = {s: signal.signal(s, signal.SIG_IGN) for s in _STOP_SIGNALS}
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(os.getpgrp(), signal.SIGTERM)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        deadline = time.monotonic() + self.grace
+        self._reap(child_pid)
+        while self.children_left and time.monotonic() < deadline:
+            self._wait_event(min(0.2, deadline - time.monotonic()))
+            self._reap(child_pid)
+        for _ in range(50):
+            self._reap(child_pid)
+            pids = self._stragglers() if sys.platform == "linux" else []
+            if not pids:
+                break
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            self._wait_event(0.05)
+        if sys.platform != "linux" and self.children_left:
+            os.killpg(os.getpgrp(), signal.SIGKILL)  # no /proc to list them: take us along
+        self._reap(child_pid)
+
+    def run(self) -> int:
+        _become_subreaper()
+        self._install_handlers()
+        try:
+            child = subprocess.Popen(self.argv)
+        except OSError as error:
+            print(f"vscode-interactive guardian: cannot start {self.argv[0]}: {error}", flush=True)
+            return 127
+        while self.child_status is None and not self.stop_requested:
+            if self._parent_gone():
+                print(
+                    "vscode-interactive guardian: the supervising process is gone; "
+                    "stopping code-server",
+                    flush=True,
+                )
+                break
+            self._wait_event(_PARENT_CHECK_SECONDS)
+            self._reap(child.pid)
+        self._clear_group(child.pid)
+        return self._exit_code()
+
+    def _exit_code(self) -> int:
+        status = self.child_status
+        if status is None:
+            return 1
+        if os.WIFSIGNALED(status):
+            signum = os.WTERMSIG(status)
+            with contextlib.suppress(OSError, ValueError):  # SIGKILL/SIGSTOP have no handler
+                signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)  # exit the way code-server did
+            return 128 + signum
+        return os.WEXITSTATUS(status)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="vscode-interactive-guardian")
+    parser.add_argument("--grace", type=float, default=5.0)
+    parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        parser.error("no command to run after --")
+    return _Guardian(command, args.grace, args.parent).run()
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through real processes
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""What to launch and what to tell the user: pure functions over :class:`ServerOptions`.
+
+Nothing here starts a process or touches the network; the supervisor feeds these values
+to its ports. Facts about code-server this module relies on:
+
+* the password is read from ``$PASSWORD`` (never a flag); ``$HASHED_PASSWORD`` would take
+  its place, so the child environment drops it;
+* ``$PORT`` overrides the port of ``--bind-addr``; ``$VSCODE_IPC_HOOK_CLI`` (set inside a
+  VS Code terminal) makes code-server open the folder in *that* editor and exit instead of
+  serving; both are removed from the child environment;
+* only the **last** positional argument counts: a folder (or ``.code-workspace`` file) to
+  open. Files given before it are ignored by the web client, so the folder always comes
+  last and files cannot be opened from the command line;
+* the heartbeat file is ``$XDG_DATA_HOME/code-server/heartbeat``; the supervisor points
+  ``XDG_DATA_HOME`` at a directory of the session so the file is known and not shared.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ._errors import ConfigError, ServerStartError
+from ._layout import StateLayout
+from ._lifecycle import StartFailure
+
+__all__ = [
+    "EXIT_CODE_SUCCESS",
+    "MAX_IDLE_SECONDS",
+    "AuthMode",
+    "ServerOptions",
+    "base_url",
+    "build_argv",
+    "build_env",
+    "guardian_argv",
+    "is_loopback",
+    "looks_like_port_taken",
+    "render_banner",
+    "start_error",
+    "validate_options",
+]
+
+MAX_IDLE_SECONDS = 36000
+"""Default idle limit: 10 hours, as in the reference implementation."""
+
+EXIT_CODE_SUCCESS = 0
+
+AuthMode = Literal["password", "none"]
+
+# Variables that would change what the child does behind our back (see module docstring).
+_DROPPED_ENV = (
+    "PASSWORD",
+    "HASHED_PASSWORD",
+    "PORT",
+    "VSCODE_IPC_HOOK_CLI",
+    "CODE_SERVER_PARENT_PID",
+)
+
+_FLAGS = (
+    "--disable-telemetry",
+    "--disable-update-check",
+    "--disable-workspace-trust",
+    "--disable-getting-started-override",
+    # Without it code-server reopens the folder of an earlier session sharing the
+    # user-data dir instead of the folder we pass.
+    "--ignore-last-opened",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """Everything the supervisor needs to run one code-server.
+
+    ``port=0`` picks a free port. ``folder`` defaults to the layout's workspace.
+    ``data_home`` (the child's ``XDG_DATA_HOME``) defaults to ``<state dir>/xdg-data``.
+    ``extra_args`` are flags placed before the folder; ``extra_env`` is added to the
+    child's environment (it cannot override ``PASSWORD`` or ``XDG_DATA_HOME``).
+    """
+
+    executable: Path
+    layout: StateLayout
+    user_data_dir: Path
+    extensions_dir: Path
+    folder: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 0
+    auth: AuthMode = "password"
+    allow_unauthenticated: bool = False
+    max_idle_seconds: float = MAX_IDLE_SECONDS
+    check_interval: float = 5.0
+    start_timeout: float = 60.0
+    max_lifetime_seconds: float | None = None
+    grace_seconds: float = 5.0
+    extra_args: tuple[str, ...] = ()
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+    data_home: Path | None = None
+    port_retries: int = 3
+    use_guardian: bool = True
+
+    @property
+    def workspace_folder(self) -> Path:
+        return self.folder if self.folder is not None else self.layout.workspace
+
+    @property
+    def xdg_data_home(self) -> Path:
+        return self.data_home if self.data_home is not None else self.layout.root / "xdg-data"
+
+    @property
+    def heartbeat_file(self) -> Path:
+        return self.xdg_data_home / "code-server" / "heartbeat"
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (``127.0.0.0/8``, ``::1``)."""
+    bare = host.strip("[]")
+    if bare.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(bare).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_options(options: ServerOptions) -> list[str]:
+    """Raise :class:`ConfigError` for unusable options; return warnings to log."""
+    problems = []
+    if not 0 <= options.port <= 65535:
+        problems.append(f"port must be 0 (pick a free one) or 1-65535, got {options.port}")
+    if options.auth not in ("password", "none"):
+        problems.append(f"auth must be 'password' or 'none', got {options.auth!r}")
+    for name in ("max_idle_seconds", "check_interval", "start_timeout"):
+        if not getattr(options, name) > 0:
+            problems.append(f"{name} must be positive, got {getattr(options, name)}")
+    if options.grace_seconds < 0:
+        problems.append(f"grace_seconds must be >= 0, got {options.grace_seconds}")
+    lifetime = options.max_lifetime_seconds
+    if lifetime is not None and not lifetime > 0:
+        problems.append(f"max_lifetime_seconds must be positive or None, got {lifetime}")
+    if not options.host:
+        problems.append("host must not be empty (use 127.0.0.1 to stay on this machine)")
+    if problems:
+        raise ConfigError("invalid code-server options: " + "; ".join(problems))
+    warnings = []
+    if options.auth == "none" and not is_loopback(options.host):
+        if not options.allow_unauthenticated:
+            raise ConfigError(
+                f"refusing to serve code-server on {options.host} without authentication: "
+                "anyone who can reach that address could run commands as this user. Use "
+                "auth='password', bind 127.0.0.1 (and kubectl port-forward), or pass "
+                "allow_unauthenticated=True if the network is trusted."
+            )
+        warnings.append(
+            f"code-server is served WITHOUT authentication on {options.host}: anyone who can "
+            "reach it can run commands as this user (allow_unauthenticated=True)"
+        )
+    return warnings
+
+
+def _bind_host(host: str) -> str:
+    bare = host.strip("[]")
+    return f"[{bare}]" if ":" in bare else bare
+
+
+def base_url(host: str, port: int) -> str:
+    """The URL to open; a wildcard bind address is shown as the loopback one."""
+    wildcard = {"0.0.0.0": "127.0.0.1", "::": "::1"}  # noqa: S104 - recognising, not binding
+    shown = wildcard.get(host.strip("[]"), host)
+    return f"http://{_bind_host(shown)}:{port}"
+
+
+def build_argv(options: ServerOptions, port: int) -> list[str]:
+    """The code-server command line; the workspace folder is the last argument."""
+    return [
+        str(options.executable),
+        "--bind-addr",
+        f"{_bind_host(options.host)}:{port}",
+        "--auth",
+        options.auth,
+        *_FLAGS,
+        "--user-data-dir",
+        str(options.user_data_dir),
+        "--extensions-dir",
+        str(options.extensions_dir),
+        *options.extra_args,
+        str(options.workspace_folder),
+    ]
+
+
+def build_env(
+    base: Mapping[str, str], options: ServerOptions, password: str | None
+) -> dict[str, str]:
+    """The child's environment: ``base`` minus variables that would hijack code-server,
+    plus ``extra_env``, ``XDG_DATA_HOME`` and (for password auth) ``PASSWORD``."""
+    env = {key: value for key, value in base.items() if key not in _DROPPED_ENV}
+    env.update(options.extra_env)
+    env["XDG_DATA_HOME"] = str(options.xdg_data_home)
+    env.pop("PASSWORD", None)
+    if password is not None:
+        env["PASSWORD"] = password
+    return env
+
+
+_PORT_TAKEN_MARKERS = ("eaddrinuse", "address already in use")
+
+
+def looks_like_port_taken(log_text: str) -> bool:
+    """True when a log says the listen address was taken (Node prints EADDRINUSE)."""
+    lowered = log_text.lower()
+    return any(marker in lowered for marker in _PORT_TAKEN_MARKERS)
+
+
+def render_banner(
+    *,
+    url: str,
+    port: int,
+    password_file: Path | None,
+    state_dir: Path,
+    in_kubernetes: bool,
+    pod_name: str | None = None,
+    failure_summary: str | None = None,
+    max_idle_seconds: float | None = None,
+) -> str:
+    """The one message that tells the user how to reach the IDE and how to resume."""
+    rule = "=" * 72
+    lines = [rule, "vscode-interactive: VS Code is ready in your browser", ""]
+    if failure_summary:
+        lines += [f"  Why you are here: {failure_summary}", ""]
+    lines.append(f"  Open:      {url}")
+    if password_file is not None:
+        lines.append(f"  Password:  in {password_file} (readable only by this user)")
+    else:
+        lines.append("  Password:  none (auth disabled)")
+    if in_kubernetes:
+        pod = pod_name or "$HOSTNAME"
+        lines += [
+            "  From your machine, forward the port first:",
+            f"             kubectl port-forward pod/{pod} {port}:{port}",
+        ]
+        if password_file is not None:
+            lines.append(f"             kubectl exec {pod} -- cat {password_file}")
+    lines += [
+        "",
+        "  Resume the job (stops the IDE, re-runs the function with its original inputs):",
+        '             the "Resume Task" launch configuration in the IDE, or',
+        f"             vscode-interactive resume --state-dir {state_dir}",
+    ]
+    if max_idle_seconds is not None:
+        lines.append(f"  Stops by itself after {_duration(max_idle_seconds)} without activity.")
+    lines.append(rule)
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{int(seconds // 3600)} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s"
+
+
+def guardian_argv(
+    python: str, guardian_script: Path, *, grace: float, parent_pid: int, argv: list[str]
+) -> list[str]:
+    """Wrap ``argv`` in the guardian (see :mod:`vscode_interactive._guardian`); ``-I`` keeps
+    the user's ``PYTHON*`` variables and site-packages out of it."""
+    return [
+        python,
+        "-I",
+        str(guardian_script),
+        "--grace",
+        f"{grace:g}",
+        "--parent",
+        str(parent_pid),
+        "--",
+        *argv,
+    ]
+
+
+def start_error(
+    options: ServerOptions,
+    failure: StartFailure,
+    *,
+    port: int,
+    exit_code: int | None,
+    log_tail: str,
+) -> ServerStartError:
+    """The error for a server that never became ready: what happened, the log, what to do."""
+    url = base_url(options.host, port)
+    if failure is StartFailure.PORT_TAKEN:
+        what = f"could not listen on {options.host}:{port}: the port is in use"
+        hint = "Choose another port, or port=0 to pick a free one"
+    elif failure is StartFailure.TIMEOUT:
+        what = f"did not answer {url}/healthz within {options.start_timeout:g} s"
+        hint = "Raise start_timeout on a slow machine, or read the log"
+    else:
+        what = f"exited with code {exit_code} before answering {url}"
+        hint = "Read the log for the cause"
+    return ServerStartError(
+        f"code-server {what}; it was stopped. {hint}. "
+        f"Last lines of {options.layout.server_log}:\n{log_tail.strip() or '(empty)'}",
+        port=port,
+        exit_code=exit_code,
+        log_tail=log_tail,
+    )

@@ -1,0 +1,431 @@
+"""Owns one code-server from launch to the end of its process group.
+
+:class:`Supervisor` is the thin effect loop around the pure policy in
+:mod:`vscode_interactive._lifecycle`: observe (exit code, ``/healthz``, heartbeat file,
+resume and interrupt flags), ``step``, act (wait on the :class:`Wakeup`, signal the group,
+or finish). Every side effect comes through :class:`SupervisorSeams`.
+
+It returns a :class:`SupervisionResult` for the four outcomes and raises only
+:class:`ServerStartError` (never ready) or :class:`ConfigError` (bad options). Either way it
+returns or raises only after no process of the server's group is left, and after removing
+the session file, the password file and the resume socket.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _guardian
+from ._channel import ChannelServer, Reply
+from ._errors import ResumeError, ServerStartError
+from ._files import mtime_or_none, read_log_tail, remove_quietly, write_json_atomic, write_secret
+from ._lifecycle import (
+    ActionKind,
+    Limits,
+    Observation,
+    Outcome,
+    Phase,
+    StartFailure,
+    State,
+    initial_state,
+    step,
+)
+from ._ports import ProcessHandle, Wakeup
+from ._server import (
+    ServerOptions,
+    base_url,
+    build_argv,
+    build_env,
+    guardian_argv,
+    looks_like_port_taken,
+    render_banner,
+    start_error,
+    validate_options,
+)
+from ._supervision import SupervisionResult, SupervisorSeams
+from ._system import PipeWakeup
+
+__all__ = ["Outcome", "SupervisionResult", "Supervisor", "SupervisorSeams"]
+
+logger = logging.getLogger("vscode_interactive.supervisor")
+
+
+@dataclass(frozen=True, slots=True)
+class _StartFailed:
+    failure: StartFailure
+    state: State
+    log_tail: str
+
+
+def _announce_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class Supervisor:
+    """Runs code-server for one session: ``Supervisor(options).run()``.
+
+    Thread-safe controls, usable while :meth:`run` blocks in another thread:
+    :meth:`request_resume`, :meth:`interrupt` (deliver SIGTERM/SIGINT yourself when running
+    outside the main thread, where signal handlers cannot be installed) and :meth:`status`.
+    ``announce`` receives the connection banner once (default: printed to stderr);
+    ``failure_summary`` is one line shown next to the URL.
+    """
+
+    def __init__(
+        self,
+        options: ServerOptions,
+        *,
+        seams: SupervisorSeams | None = None,
+        announce: Callable[[str], None] | None = None,
+        failure_summary: str | None = None,
+    ) -> None:
+        self._warnings = validate_options(options)
+        self.options = options
+        self._seams = seams if seams is not None else SupervisorSeams()
+        self._announce = announce if announce is not None else _announce_stderr
+        self._failure_summary = failure_summary
+        self._limits = Limits(
+            start_timeout=options.start_timeout,
+            max_idle_seconds=options.max_idle_seconds,
+            check_interval=min(options.check_interval, options.max_idle_seconds),
+            grace_seconds=options.grace_seconds,
+            max_lifetime_seconds=options.max_lifetime_seconds,
+        )
+        self._lock = threading.Lock()
+        self._state: State | None = None
+        self._resume_requested = False
+        self._interrupts = 0
+        self._last_signal: int | None = None
+        self._wakeup: Wakeup | None = self._seams.wakeup
+        self._url = ""
+        self._port = 0
+        self._server_pid = 0
+        self._password_written = False
+        self._session_written = False
+        self._announced = False
+
+    # -- controls (any thread) -------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    def request_resume(self) -> str:
+        """Ask the running session to stop the IDE and end with ``RESUMED``."""
+        with self._lock:
+            state = self._state
+            if (
+                state is not None
+                and state.phase in (Phase.STOPPING, Phase.DONE)
+                and state.outcome is not Outcome.RESUMED
+            ):
+                raise ResumeError(
+                    f"the session is already ending ({state.detail or 'stopping'}); "
+                    "there is nothing left to resume"
+                )
+            self._resume_requested = True
+        if self._wakeup is not None:
+            self._wakeup.notify()
+        return (
+            f"resume accepted by supervisor pid {os.getpid()}: stopping code-server"
+            f"{f' at {self._url}' if self._url else ''} and running the task again"
+        )
+
+    def interrupt(self, signum: int = signal.SIGTERM) -> None:
+        """End the session with ``INTERRUPTED``. Lock-free: safe in a signal handler."""
+        self._last_signal = signum
+        self._interrupts += 1
+        if self._wakeup is not None:
+            self._wakeup.notify()
+
+    def status(self) -> dict[str, object]:
+        """What ``vscode-interactive status`` shows."""
+        with self._lock:
+            state = self._state
+        clock = self._seams.clock
+        now, wall = clock.monotonic(), clock.now()
+        idle = state.idle_seconds(now) if state is not None else 0.0
+        layout = self.options.layout
+        return {
+            "state": state.phase.value if state is not None else "starting",
+            "url": self._url,
+            "port": self._port,
+            "supervisor_pid": os.getpid(),
+            "server_pid": self._server_pid,
+            "state_dir": str(layout.root),
+            "password_file": str(layout.password_file) if self._password_written else None,
+            "log_file": str(layout.server_log),
+            "idle_seconds": round(idle, 1),
+            "max_idle_seconds": self.options.max_idle_seconds,
+            "last_activity": wall - idle,
+            "idle_deadline": wall - idle + self.options.max_idle_seconds,
+        }
+
+    def _on_request(self, command: str) -> Reply:
+        if command == "status":
+            return {"ok": True, "message": f"session at {self._url}", "status": self.status()}
+        if command == "resume":
+            try:
+                return {"ok": True, "message": self.request_resume()}
+            except ResumeError as error:
+                return {"ok": False, "message": str(error)}
+        return {"ok": False, "message": f"unknown command {command!r}"}
+
+    # -- running -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _scope(self) -> Iterator[None]:
+        """Channel, interrupts and the wakeup for the duration of a run; files removed after."""
+        layout = self.options.layout
+        owned = PipeWakeup() if self._seams.wakeup is None else None
+        if owned is not None:
+            self._wakeup = owned
+        channel = ChannelServer(layout.root, self._on_request)
+        unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
+        try:
+            channel.start()
+            unsubscribe = self._seams.interrupts.subscribe(self.interrupt)
+            yield
+        finally:
+            unsubscribe()
+            channel.close()
+            if self._session_written:
+                remove_quietly(layout.session_info)
+            if self._password_written:
+                remove_quietly(layout.password_file)
+            if owned is not None:
+                self._wakeup = self._seams.wakeup  # late notify() calls must not reach it
+                owned.close()
+
+    def run(self) -> SupervisionResult:
+        """Launch code-server and supervise it to the end."""
+        options, layout = self.options, self.options.layout
+        for warning in self._warnings:
+            logger.warning(warning)
+        executable = self._resolve_executable()
+        layout.root.mkdir(parents=True, exist_ok=True)
+        options.xdg_data_home.mkdir(parents=True, exist_ok=True)
+        with self._scope():
+            password = None
+            if options.auth == "password":
+                password = secrets.token_urlsafe(24)
+                write_secret(layout.password_file, password)
+                self._password_written = True
+            env = build_env(self._seams.environment.snapshot(), options, password)
+            attempts = 0
+            while True:
+                outcome = self._launch_once(executable, env)
+                if isinstance(outcome, SupervisionResult):
+                    return outcome
+                retry = (
+                    outcome.failure is StartFailure.PORT_TAKEN
+                    and options.port == 0
+                    and attempts < options.port_retries
+                )
+                if not retry:
+                    raise self._start_error(outcome)
+                attempts += 1
+                logger.info("port %d was taken before code-server bound it; retrying", self._port)
+
+    def attach(self, handle: ProcessHandle, *, url: str | None) -> SupervisionResult:
+        """Supervise an already-running server (``exit_handler``): no launch, no readiness
+        wait; idle is measured from now. With ``url=None`` only the heartbeat file counts."""
+        self._url, self._server_pid = url or "", handle.pid
+        with self._scope():
+            result = self._supervise(handle, Phase.RUNNING, log_offset=0)
+        assert isinstance(result, SupervisionResult)  # a RUNNING start cannot fail to start
+        return result
+
+    def _resolve_executable(self) -> str:
+        exe = str(self.options.executable)
+        found = shutil.which(exe, path=self._seams.environment.get("PATH"))
+        if found is None:
+            where = "is not on PATH" if os.sep not in exe else "is missing or not executable"
+            raise ServerStartError(
+                f"code-server executable {exe!r} {where}; install it or pass its full path"
+            )
+        return found
+
+    def _launch_once(
+        self, executable: str, env: dict[str, str]
+    ) -> SupervisionResult | _StartFailed:
+        options, layout = self.options, self.options.layout
+        ports = self._seams.port_allocator
+        port = options.port or ports.free_port(options.host)
+        if options.port and not ports.is_free(options.host, port):
+            raise ServerStartError(
+                f"port {port} on {options.host} is already in use; choose another port, or "
+                "port=0 to pick a free one",
+                port=port,
+            )
+        self._port, self._url = port, base_url(options.host, port)
+        argv = build_argv(options, port)
+        argv[0] = executable
+        if options.use_guardian and sys.executable:
+            argv = guardian_argv(
+                sys.executable,
+                Path(_guardian.__file__),
+                grace=options.grace_seconds,
+                parent_pid=os.getpid(),
+                argv=argv,
+            )
+        log_offset = layout.server_log.stat().st_size if layout.server_log.exists() else 0
+        try:
+            handle = self._seams.launcher.launch(
+                argv, env=env, cwd=options.workspace_folder, log_path=layout.server_log
+            )
+        except OSError as error:
+            raise ServerStartError(
+                f"cannot start code-server ({executable}): {error}", port=port
+            ) from error
+        self._server_pid = handle.pid
+        logger.info("started code-server (pid %d) on %s", handle.pid, self._url)
+        return self._supervise(handle, Phase.STARTING, log_offset)
+
+    def _start_error(self, failed: _StartFailed) -> ServerStartError:
+        return start_error(
+            self.options,
+            failed.failure,
+            port=self._port,
+            exit_code=failed.state.exit_code,
+            log_tail=failed.log_tail,
+        )
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def _observe(self, state: State, handle: ProcessHandle, log_offset: int) -> Observation:
+        clock = self._seams.clock
+        probed = state.probe_due(clock.monotonic())
+        health, mtime = None, None
+        if probed:
+            if self._url:
+                timeout = min(2.0, self._limits.check_interval)
+                health = self._seams.probe.check(self._url, timeout=timeout)
+            mtime = mtime_or_none(self.options.heartbeat_file)
+        exit_code = handle.poll()
+        stopping = state.phase is Phase.STOPPING or exit_code is not None
+        port_taken = (
+            exit_code is not None
+            and state.phase is Phase.STARTING
+            and looks_like_port_taken(read_log_tail(self.options.layout.server_log, log_offset))
+        )
+        with self._lock:
+            resume = self._resume_requested
+        return Observation(
+            monotonic=clock.monotonic(),
+            wall=clock.now(),
+            exit_code=exit_code,
+            group_alive=handle.group_alive() if stopping else True,
+            probed=probed,
+            health=health,
+            heartbeat_file_mtime=mtime,
+            resume_requested=resume,
+            interrupts=self._interrupts,
+            last_signal=self._last_signal,
+            port_taken=port_taken,
+        )
+
+    def _supervise(
+        self, handle: ProcessHandle, phase: Phase, log_offset: int
+    ) -> SupervisionResult | _StartFailed:
+        assert self._wakeup is not None
+        state = initial_state(self._seams.clock.monotonic(), phase=phase)
+        self._set_state(state)
+        if phase is Phase.RUNNING:
+            self._on_ready()
+        else:
+            self._write_session_info()
+        try:
+            while True:
+                observation = self._observe(state, handle, log_offset)
+                new_state, action = step(state, observation, self._limits)
+                self._after_step(state, new_state, observation)
+                state = new_state
+                if action.kind is ActionKind.SIGNAL:
+                    handle.signal_group(action.signum)
+                elif action.kind is ActionKind.WAIT:
+                    self._wakeup.wait(action.seconds)
+                else:
+                    break
+        finally:
+            if state.phase is not Phase.DONE:  # our own bug or a BaseException: no orphans
+                self._kill_now(handle)
+        tail = read_log_tail(self.options.layout.server_log, log_offset)
+        if state.failure is not None:
+            return _StartFailed(state.failure, state, tail)
+        assert state.outcome is not None
+        exit_code = state.exit_code if state.exit_code is not None else handle.poll()
+        result = SupervisionResult(
+            outcome=state.outcome,
+            url=self._url,
+            port=self._port,
+            exit_code=exit_code,
+            log_tail=tail,
+            idle_seconds=state.idle_seconds(self._seams.clock.monotonic()),
+            signal=state.signum if state.outcome is Outcome.INTERRUPTED else None,
+            detail=state.detail,
+            server_pid=handle.pid,
+            stray_processes=state.survivors,
+        )
+        if state.survivors:
+            logger.error("processes of code-server's group %d survived SIGKILL", handle.pid)
+        logger.info("code-server session ended: %s (%s)", result.outcome.value, result.detail)
+        return result
+
+    def _set_state(self, state: State) -> None:
+        with self._lock:
+            self._state = state
+
+    def _after_step(self, old: State, new: State, observation: Observation) -> None:
+        self._set_state(new)
+        if old.phase is Phase.STARTING and new.phase is Phase.RUNNING:
+            self._on_ready()
+        elif new.phase is not old.phase and new.phase is Phase.STOPPING:
+            logger.info("stopping code-server: %s", new.detail)
+        elif new.phase is Phase.RUNNING and observation.probed:
+            self._write_session_info()  # refresh last activity and idle deadline
+
+    def _on_ready(self) -> None:
+        self._write_session_info()
+        if self._announced or not self._url:
+            return
+        self._announced = True
+        env, layout = self._seams.environment, self.options.layout
+        banner = render_banner(
+            url=self._url or "(unknown URL)",
+            port=self._port,
+            password_file=layout.password_file if self._password_written else None,
+            state_dir=layout.root,
+            in_kubernetes=env.get("KUBERNETES_SERVICE_HOST") is not None,
+            pod_name=env.get("HOSTNAME"),
+            failure_summary=self._failure_summary,
+            max_idle_seconds=self.options.max_idle_seconds,
+        )
+        logger.info("code-server is ready at %s (state directory %s)", self._url, layout.root)
+        self._announce(banner)
+
+    def _write_session_info(self) -> None:
+        try:
+            write_json_atomic(self.options.layout.session_info, self.status())
+            self._session_written = True
+        except OSError as error:  # informational only: never fail the session for it
+            logger.warning("could not write %s: %s", self.options.layout.session_info, error)
+
+    def _kill_now(self, handle: ProcessHandle) -> None:
+        clock = self._seams.clock
+        handle.signal_group(signal.SIGKILL)
+        deadline = clock.monotonic() + self._limits.kill_timeout
+        while handle.group_alive() and clock.monotonic() < deadline:
+            if self._wakeup is None:
+                break
+            self._wakeup.wait(self._limits.stop_poll_interval)

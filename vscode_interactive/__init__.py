@@ -8,6 +8,16 @@ with ``_`` is private. The download cache is public on its own as
 from __future__ import annotations
 
 from ._arch import Arch, current_arch, get_code_server_info
+from ._compat import (
+    DOWNLOAD_DIR,
+    EXECUTABLE_NAME,
+    HEARTBEAT_PATH,
+    download_file,
+    download_vscode,
+    get_installed_extensions,
+    is_extension_installed,
+)
+from ._config import VscodeConfig
 from ._errors import (
     CacheError,
     ConfigError,
@@ -25,6 +35,7 @@ from ._errors import (
     UnsupportedPlatformError,
     VscodeInteractiveError,
 )
+from ._install import Installation, ensure_installed
 
 __version__ = "0.1.0"
 
@@ -32,11 +43,15 @@ __all__ = [
     "Arch",
     "CacheError",
     "ConfigError",
+    "DOWNLOAD_DIR",
     "DownloadError",
+    "EXECUTABLE_NAME",
     "ExtractionError",
+    "HEARTBEAT_PATH",
     "HashMismatchError",
     "IdleTimeoutError",
     "InstallError",
+    "Installation",
     "NotCachedError",
     "ReloadError",
     "ResumeError",
@@ -44,8 +59,14 @@ __all__ = [
     "ServerExitedError",
     "ServerStartError",
     "UnsupportedPlatformError",
+    "VscodeConfig",
     "VscodeInteractiveError",
     "__version__",
     "current_arch",
+    "download_file",
+    "download_vscode",
+    "ensure_installed",
     "get_code_server_info",
+    "get_installed_extensions",
+    "is_extension_installed",
 ]

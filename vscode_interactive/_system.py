@@ -32,6 +32,7 @@ __all__ = [
     "SubprocessRunner",
     "SystemClock",
     "UrllibHealthProbe",
+    "prepend_to_path",
 ]
 
 _PR_SET_PDEATHSIG = 1
@@ -244,3 +245,11 @@ class SignalInterrupts:
                 signal.signal(signum, old)
 
         return restore
+
+
+def prepend_to_path(directory: Path) -> None:
+    """Put ``directory`` first on this process's ``PATH`` (once), so children find it by name."""
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    if entries and entries[0] == str(directory):
+        return
+    os.environ["PATH"] = os.pathsep.join([str(directory), *[e for e in entries if e]])

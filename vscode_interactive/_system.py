@@ -96,7 +96,7 @@ class _HttpStream:
     def read(self, n: int, /) -> bytes:
         while True:
             try:
-                raw = self._response.read(n)
+                raw = self._response.read1(n)
             except http.client.HTTPException as error:  # IncompleteRead and friends
                 raise ConnectionError(f"{self._url}: {type(error).__name__}: {error}") from error
             if self._decoder is None:

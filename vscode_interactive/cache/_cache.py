@@ -203,11 +203,7 @@ class Cache:
         try:
             self._layout.prepare()
         except OSError as error:
-            raise CacheError(
-                f"{url} is not in the cache at {self.root}, which cannot be written ({error}). "
-                f"Point {CACHE_ENV} at a writable directory, or fill this cache beforehand.",
-                url=url,
-            ) from error
+            raise self._unwritable(url, error) from error
         options = {**self._storage_options, **(storage_options or {})}
         with self._entry_lock(url):
             found = self._hit(url, pin, archive)  # another process may have finished it
@@ -231,7 +227,11 @@ class Cache:
         lock = filelock.FileLock(str(path))
         try:
             lock.acquire(timeout=0)
-        except filelock.Timeout:
+        except filelock.Timeout:  # before OSError: filelock's Timeout is one
+            pass
+        except OSError as error:
+            raise self._unwritable(url, error) from error
+        if not lock.is_locked:
             logger.info("waiting for another process fetching %s (lock %s)", url, path)
             try:
                 lock.acquire(timeout=self._lock_timeout)
@@ -248,6 +248,13 @@ class Cache:
             yield
         finally:
             lock.release()
+
+    def _unwritable(self, url: str, error: OSError) -> CacheError:
+        return CacheError(
+            f"{url} is not in the cache at {self.root}, which cannot be written ({error}). "
+            f"Point {CACHE_ENV} at a writable directory, or fill this cache beforehand.",
+            url=url,
+        )
 
     def _download(
         self, url: str, pin: str | None, options: Mapping[str, object], *, archive: bool

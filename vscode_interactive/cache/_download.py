@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 from .._errors import CacheError, DownloadError
 from .._ports import Clock, Fetcher
@@ -67,13 +67,13 @@ def download_once(
     try:
         with (
             fetcher.open(url, storage_options) as stream,
-            os.fdopen(create_exclusive(temp), "wb", buffering=CHUNK_SIZE) as out,
+            os.fdopen(create_exclusive(temp), "wb", buffering=0) as out,
         ):
             total = stream.size
             progress.start(total)
             while chunk := stream.read(CHUNK_SIZE):
                 digest.update(chunk)
-                out.write(chunk)
+                _write_all(out, chunk)
                 if sink is not None:
                     sink(chunk)
                 done += len(chunk)
@@ -87,6 +87,14 @@ def download_once(
             with contextlib.suppress(OSError):
                 temp.unlink()
     return Downloaded(temp, digest.hexdigest(), done)
+
+
+def _write_all(out: IO[bytes], data: bytes) -> None:
+    """Unbuffered, so a partial download is visible on disk as it grows."""
+    view = memoryview(data)
+    while view:
+        written = out.write(view)
+        view = view[written:]
 
 
 def is_transient(error: BaseException) -> bool:

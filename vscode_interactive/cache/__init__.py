@@ -24,7 +24,6 @@ from ._maintenance import CacheEntry, CacheProblem
 
 __all__ = [
     "CACHE_ENV",
-    "OFFLINE_ENV",
     "Cache",
     "CacheEntry",
     "CacheError",
@@ -33,4 +32,5 @@ __all__ = [
     "ExtractionError",
     "HashMismatchError",
     "NotCachedError",
+    "OFFLINE_ENV",
 ]

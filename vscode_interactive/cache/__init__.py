@@ -19,11 +19,10 @@ use). ``VSCODE_INTERACTIVE_OFFLINE=1`` serves hits only and raises
 from __future__ import annotations
 
 from .._errors import CacheError, DownloadError, ExtractionError, HashMismatchError, NotCachedError
-from ._cache import CACHE_ENV, OFFLINE_ENV, Cache
+from ._cache import Cache
 from ._maintenance import CacheEntry, CacheProblem
 
 __all__ = [
-    "CACHE_ENV",
     "Cache",
     "CacheEntry",
     "CacheError",
@@ -32,5 +31,4 @@ __all__ = [
     "ExtractionError",
     "HashMismatchError",
     "NotCachedError",
-    "OFFLINE_ENV",
 ]

@@ -12,6 +12,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.integration
 HOST = current_arch()
 OTHER = next(arch for arch in Arch if arch is not HOST)
 VERSION = "4.200.0"
+REFUSAL = "engine ^9.0.0 not satisfied"
 
 
 def _installs(log: Path) -> list[list[str]]:
@@ -56,6 +59,7 @@ class Setup:
     log: Path
     archive: bytes
     vsix: dict[str, bytes] = field(default_factory=dict)
+    paths: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.env = FakeEnvironment(
@@ -65,9 +69,17 @@ class Setup:
                 "PATH": str(self.tmp / "empty-path"),
             }
         )
-        self.server.files[self.archive_path] = self.archive
+        self.serve(self.archive_path, self.archive)
         for name, data in self.vsix.items():
-            self.server.files[f"/vsx/{name}"] = data
+            self.serve(f"/vsx/{name}", data)
+
+    def serve(self, path: str, data: bytes) -> str:
+        self.paths.add(path)
+        return self.server.add(path, data)
+
+    def total(self) -> int:
+        """Requests received for every path served so far."""
+        return sum(self.server.count(path) for path in self.paths)
 
     @property
     def archive_path(self) -> str:
@@ -102,12 +114,12 @@ class Setup:
 
 
 @pytest.fixture
-def setup(tmp_path: Path, loopback_server: LoopbackServer) -> Setup:
+def setup(tmp_path: Path, http_server: LoopbackServer) -> Setup:
     log = tmp_path / "code-server-starts.log"
     archive = build_release_archive(VERSION, fake_code_server_script(log, VERSION), arch=HOST.value)
     return Setup(
         tmp_path,
-        loopback_server,
+        http_server,
         log,
         archive,
         {
@@ -140,9 +152,9 @@ def test_cold_install_with_pins(setup: Setup) -> None:
 def test_warm_install_downloads_nothing_and_starts_nothing(setup: Setup) -> None:
     """With everything present, a second call makes no request and starts no code-server."""
     first = setup.install(setup.config())
-    requests, starts = setup.server.total(), len(read_invocations(setup.log))
+    requests, starts = setup.total(), len(read_invocations(setup.log))
     second = setup.install(setup.config())
-    assert setup.server.total() == requests
+    assert setup.total() == requests
     assert len(read_invocations(setup.log)) == starts
     assert (second.source, second.executable) == ("cache", first.executable)
 
@@ -150,7 +162,7 @@ def test_warm_install_downloads_nothing_and_starts_nothing(setup: Setup) -> None
 def test_extension_added_later_installs_only_it(setup: Setup) -> None:
     """Adding an extension later downloads and installs just that one."""
     setup.install(setup.config())
-    setup.server.files["/vsx/pub.gamma-3.0.0.vsix"] = build_vsix("pub", "gamma", "3.0.0")
+    setup.serve("/vsx/pub.gamma-3.0.0.vsix", build_vsix("pub", "gamma", "3.0.0"))
     config = setup.config()
     config.add_extensions(setup.server.url("/vsx/pub.gamma-3.0.0.vsix"))
     installation = setup.install(config)
@@ -167,7 +179,7 @@ def test_extension_added_later_installs_only_it(setup: Setup) -> None:
 def test_corrupted_archive_is_a_clear_error_and_installs_nothing(setup: Setup) -> None:
     """A damaged archive fails with a cache error naming its URL; no code-server runs and
     no extension is installed."""
-    setup.server.files[setup.archive_path] = setup.archive[: len(setup.archive) // 2]
+    setup.serve(setup.archive_path, setup.archive[: len(setup.archive) // 2])
     with pytest.raises(CacheError) as info:
         setup.install(setup.config())
     assert setup.server.url(setup.archive_path) in str(info.value)
@@ -180,33 +192,52 @@ def test_wrong_bytes_for_a_pin_then_recovery(setup: Setup) -> None:
     """Bytes that do not match the pin are refused; once the mirror serves the right ones
     the next call installs normally."""
     good = setup.archive
-    setup.server.files[setup.archive_path] = good.replace(b"code-server", b"code-sErver", 1)
+    setup.serve(setup.archive_path, good[:-1] + bytes([good[-1] ^ 0xFF]))
     with pytest.raises(HashMismatchError):
         setup.install(setup.config(pinned=True))
     assert read_invocations(setup.log) == []
-    setup.server.files[setup.archive_path] = good
+    setup.serve(setup.archive_path, good)
     assert setup.install(setup.config(pinned=True)).version == VERSION
 
 
 def test_failed_extension_install_reports_code_server_output(setup: Setup) -> None:
     """When code-server refuses an extension, InstallError carries what it printed."""
-    setup.server.files["/vsx/pub.bad-1.0.0.vsix"] = build_vsix(
-        "pub", "bad", "1.0.0", manifest_extra={"fakeInstallFails": "engine ^9.0.0 not satisfied"}
+    setup.serve(
+        "/vsx/pub.bad-1.0.0.vsix",
+        build_vsix("pub", "bad", "1.0.0", manifest_extra={"fakeInstallFails": REFUSAL}),
     )
     config = setup.config()
     config.add_extensions(setup.server.url("/vsx/pub.bad-1.0.0.vsix"))
     with pytest.raises(InstallError) as info:
         setup.install(config)
-    assert "engine ^9.0.0 not satisfied" in str(info.value)
+    assert REFUSAL in str(info.value)
     assert "Failed Installing Extensions" in info.value.output
 
 
 def test_fetches_run_concurrently(setup: Setup) -> None:
-    """The archive and both extensions are requested at the same time (the server holds
-    each request until all three arrived)."""
-    setup.server.hold_until = 3
-    setup.install(setup.config())
-    assert setup.server.max_in_flight == 3
+    """The archive and both extensions are requested at the same time: the server holds
+    every response, and all three requests still arrive before any is released."""
+    paths = sorted(setup.paths)
+    gates = [setup.server.stall(path, after=0) for path in paths]
+    all_arrived = threading.Event()
+
+    def release_when_all_arrived() -> None:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not all_arrived.is_set():
+            if all(setup.server.count(path) == 1 for path in paths):
+                all_arrived.set()
+            else:
+                time.sleep(0.01)
+        for gate in gates:
+            gate.set()
+
+    watcher = threading.Thread(target=release_when_all_arrived)
+    watcher.start()
+    try:
+        setup.install(setup.config())
+    finally:
+        watcher.join()
+    assert all_arrived.is_set()
 
 
 def test_code_server_on_path_is_used_before_the_cache(setup: Setup) -> None:
@@ -287,7 +318,7 @@ def test_cli_print_pins_round_trip(setup: Setup) -> None:
     assert again.returncode == 0, again.stderr
     assert "from cache" in again.stdout
 
-    setup.server.files[setup.archive_path] = build_release_archive(VERSION, "#!/bin/sh\n")
+    setup.serve(setup.archive_path, build_release_archive(VERSION, "#!/bin/sh\n"))
     fresh = _cli({**pinned, "VSCODE_INTERACTIVE_CACHE": str(setup.tmp / "other-cache")})
     assert fresh.returncode == 1
     assert sha256_hex(setup.archive) in fresh.stderr
@@ -297,8 +328,11 @@ def test_cli_other_arch_fetches_without_installing(setup: Setup) -> None:
     """`install --arch <other>` downloads that arch's archive and the extensions, runs
     nothing, and says the extensions were not installed."""
     other_path = f"/releases/code-server-{VERSION}-linux-{OTHER.value}.tar.gz"
-    setup.server.files[other_path] = build_release_archive(
-        VERSION, fake_code_server_script(setup.log, VERSION), arch=OTHER.value
+    setup.serve(
+        other_path,
+        build_release_archive(
+            VERSION, fake_code_server_script(setup.log, VERSION), arch=OTHER.value
+        ),
     )
     env = _cli_env(setup, {"VSCODE_INTERACTIVE_CODE_SERVER_URL": setup.server.url(other_path)})
     done = _cli(env, "--arch", OTHER.value)
@@ -312,7 +346,7 @@ def test_cli_other_arch_fetches_without_installing(setup: Setup) -> None:
 def test_install_killed_mid_download_is_not_mistaken_for_done(setup: Setup) -> None:
     """SIGKILL during the archive download leaves nothing a later call accepts as
     installed: the next call downloads again and installs."""
-    setup.server.stall_after[setup.archive_path] = len(setup.archive) // 2
+    gate = setup.server.stall(setup.archive_path, after=len(setup.archive) // 2)
     child = subprocess.Popen(
         [sys.executable, "-m", "vscode_interactive", "install"],
         env=_cli_env(setup),
@@ -320,15 +354,19 @@ def test_install_killed_mid_download_is_not_mistaken_for_done(setup: Setup) -> N
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert setup.server.stalled.wait(60), "the download never started"
+        deadline = time.monotonic() + 60
+        while setup.server.count(setup.archive_path) == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert setup.server.count(setup.archive_path) == 1, "the download never started"
+        time.sleep(0.3)  # let the first half reach the child's temporary file
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(30)
-    setup.server.stall_after.clear()
-    setup.server.release.set()
+        gate.set()
     done = _cli(_cli_env(setup))
     assert done.returncode == 0, done.stderr
     assert "from download" in done.stdout
+    assert setup.server.count(setup.archive_path) == 2
     assert _installs(setup.log) == [["pub.alpha-1.0.0.vsix", "pub.beta-2.0.0.vsix"]]
 
 

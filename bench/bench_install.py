@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import logging
 import subprocess
 import tempfile
 from pathlib import Path
@@ -39,6 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     options = parser.parse_args()
+    # The first call trusts the unpinned local files on first use and says so; not news here.
+    logging.getLogger("vscode_interactive").setLevel(logging.ERROR)
 
     with tempfile.TemporaryDirectory(prefix="bench-install-") as scratch:
         tmp = Path(scratch)

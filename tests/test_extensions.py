@@ -14,9 +14,11 @@ from vscode_interactive._extensions import (
     ExtensionIdentity,
     identity_from_name,
     install_argv,
+    load_identity_memo,
     missing_extensions,
     read_installed,
     read_vsix_identity,
+    save_identity_memo,
 )
 
 
@@ -144,3 +146,15 @@ def test_install_argv_is_one_call_with_repeated_flags(tmp_path: Path) -> None:
     assert argv[argv.index("--user-data-dir") + 1] == str(tmp_path / "ud")
     installs = [argv[i + 1] for i, arg in enumerate(argv) if arg == "--install-extension"]
     assert installs == ["/v/a b.vsix", "/v/c.vsix"]
+
+
+def test_identity_memo_round_trips_and_survives_damage(tmp_path: Path) -> None:
+    """The memo reads back what was saved; a damaged memo reads as empty (zips get re-read)."""
+    path = tmp_path / "memo.json"
+    memo = {"ab" * 32: ExtensionIdentity("p.n", "1.0")}
+    save_identity_memo(path, memo)
+    assert load_identity_memo(path) == memo
+    assert [p.name for p in tmp_path.iterdir()] == ["memo.json"]
+    path.write_text("{broken")
+    assert load_identity_memo(path) == {}
+    assert load_identity_memo(tmp_path / "missing.json") == {}

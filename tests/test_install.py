@@ -135,6 +135,17 @@ def test_warm_install_downloads_nothing_and_starts_nothing(world: World) -> None
     assert world.store.downloads == downloads
 
 
+def test_vsix_identity_is_remembered_by_sha256(world: World) -> None:
+    """After the first call a .vsix's identity comes from the memo keyed by its sha256, so
+    warm calls do not open the zip again (here: a zip made unreadable is not noticed)."""
+    installation = world.install()
+    memo = json.loads((installation.extensions_dir.parent / "vsix-identities.json").read_text())
+    assert memo[sha256_hex(world.store.content[EXT_A])] == ["pub.alpha", "1.0.0"]
+    world.store.fetch(EXT_A).write_bytes(b"not a zip any more")
+    assert world.install().installed_extensions == ("pub.alpha", "pub.beta")
+    assert len(world.installs()) == 1
+
+
 def test_extension_added_later_is_the_only_one_installed(world: World) -> None:
     """Adding one extension to the config installs just that one on the next call."""
     world.install()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,9 +30,11 @@ __all__ = [
     "identity_from_name",
     "install_argv",
     "installed_identities",
+    "load_identity_memo",
     "missing_extensions",
     "read_installed",
     "read_vsix_identity",
+    "save_identity_memo",
 ]
 
 logger = logging.getLogger("vscode_interactive.install")
@@ -87,6 +90,35 @@ def read_vsix_identity(vsix: Path, *, url: str = "") -> ExtensionIdentity:
             "it cannot be installed"
         )
     return ExtensionIdentity(f"{publisher}.{name}", version)
+
+
+def load_identity_memo(path: Path) -> dict[str, ExtensionIdentity]:
+    """Identities remembered by ``.vsix`` sha256 (opening a big zip costs milliseconds).
+
+    A ``.vsix``'s identity is a function of its bytes, so the sha256 the cache verified is
+    a safe key. A missing or damaged memo is empty: the zips are read again.
+    """
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    memo: dict[str, ExtensionIdentity] = {}
+    for digest, value in data.items() if isinstance(data, dict) else ():
+        if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+            memo[digest] = ExtensionIdentity(value[0], value[1])
+    return memo
+
+
+def save_identity_memo(path: Path, memo: Mapping[str, ExtensionIdentity]) -> None:
+    """Write the memo atomically (a temporary file, then a rename); failures only log."""
+    data = {digest: [identity.id, identity.version] for digest, identity in memo.items()}
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(json.dumps(data, sort_keys=True))
+        temporary.replace(path)
+    except OSError as error:
+        logger.info("cannot remember extension identities in %s: %s", path, error)
+        temporary.unlink(missing_ok=True)
 
 
 def identity_from_name(extension: str) -> ExtensionIdentity | None:

@@ -31,9 +31,11 @@ from ._errors import ConfigError, InstallError
 from ._extensions import (
     ExtensionIdentity,
     install_argv,
+    load_identity_memo,
     missing_extensions,
     read_installed,
     read_vsix_identity,
+    save_identity_memo,
 )
 from ._locations import Locations, resolve_locations, which_in
 from ._ports import ArtifactStore, CommandRunner, Environment
@@ -180,6 +182,26 @@ def _seen(store: ArtifactStore, item: Artifact) -> Artifact:
     return Artifact(item.url, item.sha256 or store.recorded_sha256(item.url))
 
 
+def _identities(
+    seen: tuple[Artifact, ...], vsix_files: list[Path], memo_path: Path
+) -> list[tuple[ExtensionIdentity, Path]]:
+    """Each ``.vsix``'s identity, from the on-disk memo when its sha256 is known there."""
+    memo = load_identity_memo(memo_path) if seen else {}
+    wanted = []
+    learned = False
+    for item, vsix in zip(seen, vsix_files, strict=True):
+        identity = memo.get(item.sha256) if item.sha256 else None
+        if identity is None:
+            identity = read_vsix_identity(vsix, url=item.url)
+            if item.sha256:
+                memo[item.sha256] = identity
+                learned = True
+        wanted.append((identity, vsix))
+    if learned:
+        save_identity_memo(memo_path, memo)
+    return wanted
+
+
 def _vsix_named(vsix: Path, identity: ExtensionIdentity, staging: Path) -> Path:
     """A path ending in ``.vsix`` for ``vsix`` (code-server treats other args as ids)."""
     if vsix.suffix.lower() == ".vsix":
@@ -277,10 +299,8 @@ def ensure_installed(
         raise InstallError("internal error: neither an executable nor an archive was chosen")
     version = _executable_version(executable, runner, runnable)
 
-    wanted = [
-        (read_vsix_identity(vsix, url=item.url), vsix)
-        for item, vsix in zip(sources.extensions, vsix_files, strict=True)
-    ]
+    seen = tuple(_seen(store, item) for item in sources.extensions)
+    wanted = _identities(seen, vsix_files, locations.data_dir / "vsix-identities.json")
     missing = missing_extensions(wanted, read_installed(locations.extensions_dir))
     pending: tuple[str, ...] = ()
     if missing and runnable:
@@ -305,7 +325,7 @@ def ensure_installed(
         heartbeat_path=locations.heartbeat_path,
         env=dict(locations.child_env),
         archive=_seen(store, archive) if archive is not None else None,
-        extensions=tuple(_seen(store, item) for item in sources.extensions),
+        extensions=seen,
         installed_extensions=tuple(
             identity.id for identity, _ in wanted if identity.key not in not_installed
         ),

@@ -343,3 +343,22 @@ def test_data_dir_argument_places_dirs(world: World, tmp_path: Path) -> None:
         tmp_path / "d" / "user-data",
         tmp_path / "d" / "extensions",
     )
+
+
+def test_default_cache_follows_the_home_fallback(tmp_path: Path) -> None:
+    """Without VSCODE_INTERACTIVE_CACHE and with HOME unusable, the default cache lives in
+    the fallback directory (even when data_dir is elsewhere); the variable still wins."""
+    from vscode_interactive._install import default_store
+    from vscode_interactive._locations import resolve_locations
+    from vscode_interactive.cache import Cache
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = FakeEnvironment({"HOME": str(blocker / "home"), "TMPDIR": str(tmp_path / "tmp")})
+    locations = resolve_locations(env, tmp_path / "data")
+    store = default_store(env, locations)
+    assert isinstance(store, Cache) and locations.fallback_dir is not None
+    assert store.root == locations.fallback_dir / "cache"
+    env.values["VSCODE_INTERACTIVE_CACHE"] = str(tmp_path / "chosen")
+    store = default_store(env, locations)
+    assert isinstance(store, Cache) and store.root == tmp_path / "chosen"

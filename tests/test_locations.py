@@ -44,7 +44,7 @@ def test_missing_or_unwritable_home_falls_back(
     with caplog.at_level(logging.WARNING, logger="vscode_interactive"):
         locations = resolve_locations(FakeEnvironment(values))
     base = tmp_path / "tmp" / f"vscode-interactive-{os.getuid()}"
-    assert locations.data_dir == base / "data"
+    assert (locations.data_dir, locations.fallback_dir) == (base / "data", base)
     assert locations.extensions_dir.is_dir()
     assert set(locations.child_env) == {
         "HOME",

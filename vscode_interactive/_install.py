@@ -89,8 +89,8 @@ def default_store(env: Environment, locations: Locations) -> ArtifactStore:
     from .cache import Cache  # deferred: the cache pulls in filelock and friends
 
     root: Path | None = None
-    if locations.fallback_reason is not None and not env.get("VSCODE_INTERACTIVE_CACHE"):
-        root = locations.data_dir.parent / "cache"
+    if locations.fallback_dir is not None and not env.get("VSCODE_INTERACTIVE_CACHE"):
+        root = locations.fallback_dir / "cache"
     return Cache(root, env=env)
 
 
@@ -225,7 +225,7 @@ def _install_extensions(
     """One ``code-server --install-extension ...`` call, then check it really installed."""
     import filelock  # deferred: only needed when something is missing
 
-    lock = filelock.FileLock(str(locations.extensions_dir / ".vscode-interactive.lock"))
+    lock = filelock.FileLock(str(locations.data_dir / "install.lock"))
     with lock:
         # Another process may have installed them while we waited for the lock.
         missing = missing_extensions(missing, read_installed(locations.extensions_dir))

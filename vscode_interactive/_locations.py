@@ -36,7 +36,7 @@ class Locations:
     """Directories for one installation, and the environment code-server children need.
 
     ``child_env`` is empty when HOME is usable; otherwise it holds HOME and XDG_* overrides
-    pointing into the fallback directory (named by ``fallback_reason``).
+    pointing into ``fallback_dir``, and ``fallback_reason`` says why.
     """
 
     data_dir: Path
@@ -45,6 +45,7 @@ class Locations:
     heartbeat_path: Path
     child_env: dict[str, str] = field(default_factory=dict)
     fallback_reason: str | None = None
+    fallback_dir: Path | None = None
 
 
 def _xdg_dir(env: Environment, variable: str, home: str | None, default: str) -> Path | None:
@@ -91,6 +92,7 @@ def resolve_locations(env: Environment, data_dir: Path | str | None = None) -> L
     data_home = _xdg_dir(env, "XDG_DATA_HOME", home, ".local/share")
     child_env: dict[str, str] = {}
     reason: str | None = None
+    base: Path | None = None
     if config_home is None or data_home is None:
         reason = "HOME is not set" if not home else f"HOME={home!r} is not an absolute path"
     elif not (_writable_dir(config_home) and _writable_dir(data_home)):
@@ -127,6 +129,7 @@ def resolve_locations(env: Environment, data_dir: Path | str | None = None) -> L
         heartbeat_path=data_home / "code-server" / "heartbeat",
         child_env=child_env,
         fallback_reason=reason,
+        fallback_dir=base,
     )
     for directory in (locations.user_data_dir, locations.extensions_dir):
         if not _writable_dir(directory):

@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 from .._errors import ExtractionError
 from ._store import TREE_MARKER, TreeMarker, atomic_write_json, remove_tree, unique_suffix
@@ -36,8 +36,11 @@ from ._store import TREE_MARKER, TreeMarker, atomic_write_json, remove_tree, uni
 __all__ = ["ArchiveJob", "link_stays_inside", "member_parts"]
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_GZIP_MAGIC = b"\x1f\x8b"
+_GZIP_WBITS = 31  # gzip header and trailer
+_INFLATE_STEP = 1 << 20
 _COPY_CHUNK = 1 << 20
-_QUEUE_CHUNKS = 32
+_QUEUE_CHUNKS = 16
 _TAR_BUFSIZE = 64 * 1024
 _OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _BAD_ARCHIVE = (tarfile.TarError, zipfile.BadZipFile, zlib.error, EOFError, OSError)
@@ -298,6 +301,8 @@ class ArchiveJob:
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._deferred = False
+        self._inflater: zlib._Decompress | None = None
+        self._feed_error: BaseException | None = None
 
     @property
     def streaming(self) -> bool:
@@ -314,19 +319,42 @@ class ArchiveJob:
             if self._head.startswith(_ZIP_MAGIC):
                 self._deferred = True  # zip needs its central directory: extract the blob
                 return
-            self._start_worker()
+            if self._head.startswith(_GZIP_MAGIC):
+                self._inflater = zlib.decompressobj(_GZIP_WBITS)
+            self._start_worker(mode="r|" if self._inflater is not None else "r|*")
             chunk, self._head = self._head, b""
-        if self._error is None:
-            assert self._pipe is not None
+        if self._error is not None or self._feed_error is not None:
+            return
+        assert self._pipe is not None
+        if self._inflater is None:
             self._pipe.put(chunk)
+            return
+        try:
+            self._inflate(self._pipe, chunk)
+        except zlib.error as error:
+            self._feed_error = error
 
-    def _start_worker(self) -> None:
+    def _inflate(self, pipe: _ChunkPipe, data: bytes) -> None:
+        """Gunzip here, in the download thread, so decompression runs in parallel with
+        the worker creating files (as ``tar xz`` runs ``gzip -d`` in its own process).
+        Output is bounded per step so a gzip bomb cannot fill memory."""
+        inflater = self._inflater
+        while data and inflater is not None:
+            pipe.put(inflater.decompress(data, _INFLATE_STEP))
+            data = inflater.unconsumed_tail
+            if inflater.eof:
+                data = inflater.unused_data
+                # Concatenated gzip members continue; anything else after the end is ignored.
+                inflater = zlib.decompressobj(_GZIP_WBITS) if data[:2] == _GZIP_MAGIC else None
+                self._inflater = inflater
+
+    def _start_worker(self, *, mode: Literal["r|", "r|*"]) -> None:
         pipe = _ChunkPipe()
         self._pipe = pipe
 
         def work() -> None:
             try:
-                with tarfile.open(fileobj=pipe, mode="r|*", bufsize=_TAR_BUFSIZE) as tar:
+                with tarfile.open(fileobj=pipe, mode=mode, bufsize=_TAR_BUFSIZE) as tar:
                     for member in tar:
                         self._writer.tar_member(tar, member)
             except BaseException as error:  # handed to the download thread in finish()
@@ -355,7 +383,11 @@ class ArchiveJob:
         if self._pipe is None:
             self.extract_file(blob)
             return
+        if self._inflater is not None and self._feed_error is None:
+            self._feed_error = EOFError("the gzip stream ends before its end marker")
         self._stop(abort=False)
+        if self._feed_error is not None:
+            self._fail(self._feed_error)
         if self._error is not None:
             self._fail(self._error)
         self._checked()

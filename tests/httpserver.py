@@ -7,6 +7,7 @@
     server.serve_directory(path)         # ...or every file under a directory
     server.fail_next("/a.tar.gz", 2)     # the next 2 GETs answer 503
     server.gzip = True                   # gzip bodies for clients that accept it
+    server.gzip_always = True            # ...or even for clients that asked for identity
     gate = server.stall("/a.tar.gz", after=1000)  # send 1000 bytes, then wait for gate.set()
     server.count("/a.tar.gz")            # GETs answered for that path (failures included)
     server.last_headers("/a.tar.gz")     # request headers of the latest GET
@@ -57,6 +58,8 @@ class LoopbackServer:
         self._lock = threading.Lock()
         self.gzip = False
         """Compress bodies with gzip when the request's Accept-Encoding allows it."""
+        self.gzip_always = False
+        """Compress bodies with gzip even when not asked to (a misbehaving server)."""
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(
@@ -148,7 +151,7 @@ class LoopbackServer:
             return
         encoding = "identity"
         accepted = handler.headers.get("Accept-Encoding", "")
-        if self.gzip and "gzip" in accepted:
+        if self.gzip_always or (self.gzip and "gzip" in accepted):
             body, encoding = gzip.compress(body), "gzip"
         handler.send_response(200)
         handler.send_header("Content-Type", "application/octet-stream")

@@ -12,7 +12,7 @@ import pytest
 from tests.archives import special_member, tar_bytes, zip_bytes
 from tests.fakes import FakeClock, FakeEnvironment, FakeFetcher
 from vscode_interactive.cache import Cache, ExtractionError, HashMismatchError
-from vscode_interactive.cache._extract import link_stays_inside, member_parts
+from vscode_interactive.cache._members import link_stays_inside, member_parts
 
 BASE = "https://example.invalid/dl/"
 FILES = {

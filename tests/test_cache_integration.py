@@ -62,6 +62,15 @@ def test_http_fast_path_sends_identity_and_storage_option_headers(
     assert headers["Accept-Encoding"] == "identity" and headers["X-Token"] == "t1"
 
 
+def test_server_that_gzips_anyway_still_yields_the_file(
+    tmp_path: Path, http_server: LoopbackServer
+) -> None:
+    """A server that gzips despite Accept-Encoding identity is decoded: the hash matches."""
+    http_server.gzip_always = True
+    url = http_server.add("/c/pkg.tar.gz", DATA)
+    assert Cache(tmp_path).fetch(url, sha(DATA)).read_bytes() == DATA
+
+
 def test_http_through_fsspec_when_options_need_it(
     tmp_path: Path, http_server: LoopbackServer
 ) -> None:

@@ -6,58 +6,28 @@ import contextlib
 import datetime
 import logging
 import os
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .._errors import CacheError, ConfigError, HashMismatchError, NotCachedError
+from .._errors import CacheError, HashMismatchError, NotCachedError
 from .._ports import Clock, Environment, Fetcher
+from ._config import (
+    CACHE_ENV,
+    OFFLINE_ENV,
+    check_sha256,
+    default_root,
+    normalise_url,
+    parse_flag,
+)
 from ._download import Downloaded, download_once, with_retries
 from ._extract import ArchiveJob
 from ._maintenance import CacheEntry, CacheProblem, list_entries, prune_entries, verify_entries
 from ._progress import Progress, ProgressCallback
 from ._store import Layout, Record, blob_name, hash_file, remove_tree, unique_suffix, url_key
 
-__all__ = ["CACHE_ENV", "OFFLINE_ENV", "Cache", "default_root", "parse_flag"]
+__all__ = ["Cache"]
 
 logger = logging.getLogger("vscode_interactive.cache")
-
-CACHE_ENV = "VSCODE_INTERACTIVE_CACHE"
-OFFLINE_ENV = "VSCODE_INTERACTIVE_OFFLINE"
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
-
-
-def parse_flag(name: str, value: str | None) -> bool:
-    """An on/off environment variable; anything unexpected is a :class:`ConfigError`."""
-    text = (value or "").strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise ConfigError(f"{name}={value!r} is not understood; use 1 (on) or 0 (off)")
-
-
-def default_root(env: Environment) -> Path:
-    """``$VSCODE_INTERACTIVE_CACHE``, else the user cache dir of ``vscode-interactive``."""
-    configured = env.get(CACHE_ENV)
-    if configured:
-        return Path(configured).expanduser()
-    import platformdirs
-
-    return platformdirs.user_cache_path("vscode-interactive")
-
-
-def _normalise_url(url: str) -> str:
-    return url if "://" in url else str(Path(url).expanduser().absolute())
-
-
-def _check_sha256(url: str, sha256: str | None) -> str | None:
-    if sha256 is None:
-        return None
-    pin = sha256.strip().lower()
-    if not _SHA256.fullmatch(pin):
-        raise ConfigError(f"sha256 for {url} must be 64 hex digits, got {sha256!r}")
-    return pin
 
 
 class Cache:
@@ -113,13 +83,13 @@ class Cache:
 
     def recorded_sha256(self, url: str) -> str | None:
         """The sha256 trusted for ``url`` (its pin, or the one seen first), if any."""
-        record = self._layout.read_record(_normalise_url(url))
+        record = self._layout.read_record(normalise_url(url))
         return record.sha256 if record is not None else None
 
     def contains(self, url: str, sha256: str | None = None) -> bool:
         """Whether :meth:`fetch` would be served from the cache (one ``stat``, no network)."""
-        url = _normalise_url(url)
-        record = self._usable_record(url, _check_sha256(url, sha256))
+        url = normalise_url(url)
+        record = self._usable_record(url, check_sha256(url, sha256))
         return record is not None and self._layout.blob_matches(record) is not False
 
     def _usable_record(self, url: str, pin: str | None) -> Record | None:
@@ -186,8 +156,8 @@ class Cache:
         *,
         archive: bool,
     ) -> Path:
-        url = _normalise_url(url)
-        pin = _check_sha256(url, sha256)
+        url = normalise_url(url)
+        pin = check_sha256(url, sha256)
         found = self._hit(url, pin, archive)
         if found is not None:
             return found
@@ -360,16 +330,18 @@ class Cache:
     def forget(self, url: str) -> bool:
         """Drop what is cached for ``url`` and its trusted sha256 (so a changed file can
         be trusted again). True if there was something to forget."""
-        url = _normalise_url(url)
+        url = normalise_url(url)
         record = self._layout.read_record(url)
         if record is None:
             return False
         with contextlib.suppress(FileNotFoundError):
             self._layout.record_path(url).unlink()
-        if not any(other.sha256 == record.sha256 for other in self._layout.records()):
-            remove_tree(self._layout.tree_dir(record.sha256), self._layout.trees)
+        others = [other for other in self._layout.records() if other.sha256 == record.sha256]
+        if not any(other.name == record.name for other in others):
             with contextlib.suppress(FileNotFoundError):
                 self._layout.blob(record.sha256, record.name).unlink()
+        if not others:
+            remove_tree(self._layout.tree_dir(record.sha256), self._layout.trees)
         return True
 
 

@@ -36,7 +36,6 @@ from ._extensions import (
 from ._install import EXECUTABLE_NAME, default_store, ensure_installed
 from ._locations import resolve_locations
 from ._ports import ArtifactStore, Environment
-from ._system import OsEnvironment, prepend_to_path
 
 __all__ = [
     "DOWNLOAD_DIR",
@@ -49,15 +48,16 @@ __all__ = [
 ]
 
 
-def _heartbeat_path(env: Environment) -> str:
-    data_home = env.get("XDG_DATA_HOME")
-    if not (data_home and Path(data_home).is_absolute()):
-        data_home = str(Path(env.get("HOME") or "~").expanduser() / ".local" / "share")
-    return str(Path(data_home) / "code-server" / "heartbeat")
+def _heartbeat_path() -> str:
+    # platformdirs applies the XDG rule code-server follows: $XDG_DATA_HOME, else
+    # ~/.local/share. (Our own modules read the environment only through ports.)
+    import platformdirs
+
+    return str(platformdirs.user_data_path("code-server") / "heartbeat")
 
 
 DOWNLOAD_DIR = str(Path(tempfile.gettempdir()) / "code-server")
-HEARTBEAT_PATH = _heartbeat_path(OsEnvironment())
+HEARTBEAT_PATH = _heartbeat_path()
 
 
 def get_installed_extensions(
@@ -70,6 +70,8 @@ def get_installed_extensions(
     code-server. Nothing installed gives ``[]``.
     """
     if extensions_dir is None:
+        from ._system import OsEnvironment  # deferred: keeps `import vscode_interactive` light
+
         extensions_dir = resolve_locations(env or OsEnvironment()).extensions_dir
     return [identity.id for identity in installed_identities(Path(extensions_dir))]
 
@@ -111,6 +113,8 @@ def download_file(
     temporary file then a rename). Returns its path. A second call downloads nothing.
     """
     if cache is None:
+        from ._system import OsEnvironment
+
         env = OsEnvironment()
         cache = default_store(env, resolve_locations(env))
     cached = cache.fetch(url)
@@ -134,5 +138,7 @@ def download_vscode(config: VscodeConfig) -> None:
     process and its children. Prefer :func:`~vscode_interactive.ensure_installed`, which
     returns the paths (and any HOME override children need) instead.
     """
+    from ._system import prepend_to_path
+
     installation = ensure_installed(config)
     prepend_to_path(installation.executable.parent)

@@ -257,8 +257,9 @@ def test_killed_fetch_leaves_nothing_accepted_and_next_call_succeeds(
         while not any(p.stat().st_size >= 700_000 for p in (root / "tmp").glob("*.part")):
             assert time.monotonic() < deadline and child.poll() is None, child.stderr
             time.sleep(0.02)
-        extracting = list((root / "trees").glob(".tmp.*/files/pkg/*"))
-        assert extracting, "the streaming extraction should be under way"
+        while not list((root / "trees").glob(".tmp.*/files/pkg/*")):
+            assert time.monotonic() < deadline, "the streaming extraction should be under way"
+            time.sleep(0.02)
     else:
         assert child.stdout.readline().strip() == "FROZEN"
     os.kill(child.pid, signal.SIGKILL)
@@ -376,7 +377,9 @@ def test_read_only_cache_serves_hits(http_server: LoopbackServer) -> None:
         shutil.rmtree(base)
 
 
-def test_lock_waiters_do_not_spin(tmp_path: Path, http_server: LoopbackServer) -> None:
+def test_threads_waiting_on_the_lock_share_one_download(
+    tmp_path: Path, http_server: LoopbackServer
+) -> None:
     """A thread waiting for another's download of the same URL gets the same result."""
     url = http_server.add("/slow.bin", DATA)
     gate = http_server.stall("/slow.bin", after=1000)

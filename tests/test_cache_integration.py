@@ -51,8 +51,7 @@ def run_child(code: str, *args: str, umask: int | None = None) -> subprocess.Pop
 def test_http_fast_path_sends_identity_and_storage_option_headers(
     tmp_path: Path, http_server: LoopbackServer
 ) -> None:
-    """Plain http: Accept-Encoding identity (a gzipping server cannot change the bytes) and
-    the headers from storage_options reach the server."""
+    """Plain http sends Accept-Encoding identity and the storage_options headers."""
     http_server.gzip = True
     url = http_server.add("/a/pkg.tar.gz", DATA)
     path = Cache(tmp_path).fetch(url, sha(DATA), storage_options={"headers": {"X-Token": "t1"}})
@@ -74,8 +73,7 @@ def test_server_that_gzips_anyway_still_yields_the_file(
 def test_http_through_fsspec_when_options_need_it(
     tmp_path: Path, http_server: LoopbackServer
 ) -> None:
-    """Options urllib does not know (client_kwargs) route http through fsspec, which also
-    asks for identity and passes headers."""
+    """fsspec-only options route http through fsspec, still identity and headers."""
     http_server.gzip = True
     url = http_server.add("/b/pkg.tar.gz", DATA)
     options = {"headers": {"X-Token": "t2"}, "client_kwargs": {}}
@@ -109,8 +107,7 @@ class _RecordingFS(MemoryFileSystem):
 
 
 def test_any_fsspec_protocol_gets_storage_options(tmp_path: Path) -> None:
-    """memory:// and a registered protocol work; storage_options reach the filesystem
-    (as credentials would reach s3fs or gcsfs)."""
+    """memory:// and a registered protocol work; storage_options reach the filesystem."""
     fsspec.filesystem("memory").pipe("/bucket/m.bin", DATA)
     assert Cache(tmp_path).fetch("memory://bucket/m.bin", sha(DATA)).read_bytes() == DATA
     fsspec.register_implementation("vitest", _RecordingFS, clobber=True)
@@ -121,8 +118,7 @@ def test_any_fsspec_protocol_gets_storage_options(tmp_path: Path) -> None:
 
 
 def test_http_503s_are_retried_then_reported(tmp_path: Path, http_server: LoopbackServer) -> None:
-    """Real 503 answers are retried (on a fake clock); after the last, the error names
-    the URL and the HTTP status."""
+    """503s are retried on the clock; the final error names the URL and HTTP status."""
     url = http_server.add("/flaky.bin", DATA)
     http_server.fail_next("/flaky.bin", 2)
     clock = FakeClock()
@@ -139,8 +135,7 @@ def test_http_503s_are_retried_then_reported(tmp_path: Path, http_server: Loopba
 
 
 def test_importing_does_not_import_fsspec() -> None:
-    """Importing the package, the cache and the CLI, and an http fetch, import no fsspec
-    or aiohttp (they cost time and are only needed for other protocols)."""
+    """Importing the package and CLI, and an http fetch, import neither fsspec nor aiohttp."""
     with LoopbackServer() as server:
         url = server.add("/x.bin", b"x")
         code = (
@@ -171,8 +166,9 @@ def _worker(root: str, url: str, lock: bool, barrier: Any, results: Any) -> None
 def test_many_processes_fetch_the_same_url(
     tmp_path: Path, http_server: LoopbackServer, lock: bool
 ) -> None:
-    """8 processes released by a barrier: with the lock exactly one transfer; without it,
-    several transfers, and every process still gets the same complete tree."""
+    """8 barrier-released processes: one transfer with the lock; all get the same tree."""
+    # The server holds the body mid-way until the others have queued (lock) or connected
+    # (no lock), so the processes really overlap; without the lock several transfers happen.
     files = {f"pkg/f{n:02d}": os.urandom(20_000) for n in range(40)}
     url = http_server.add("/many.tar.gz", tar_bytes(files))
     gate = http_server.stall("/many.tar.gz", after=100_000)
@@ -246,8 +242,7 @@ def test_killed_fetch_leaves_nothing_accepted_and_next_call_succeeds(
     big_archive: tuple[str, dict[str, bytes]],
     point: str,
 ) -> None:
-    """SIGKILL mid-download, mid-extraction, or just before publishing the blob, the record
-    or the tree: no later call accepts a partial entry, and the next call succeeds."""
+    """After SIGKILL at any stage no partial entry is accepted and the next call works."""
     url, files = big_archive
     root = tmp_path / "cache"
     if point == "mid-stream":
@@ -262,8 +257,9 @@ def test_killed_fetch_leaves_nothing_accepted_and_next_call_succeeds(
         while not any(p.stat().st_size >= 700_000 for p in (root / "tmp").glob("*.part")):
             assert time.monotonic() < deadline and child.poll() is None, child.stderr
             time.sleep(0.02)
-        extracting = list((root / "trees").glob(".tmp.*/files/pkg/*"))
-        assert extracting, "the streaming extraction should be under way"
+        while not list((root / "trees").glob(".tmp.*/files/pkg/*")):
+            assert time.monotonic() < deadline, "the streaming extraction should be under way"
+            time.sleep(0.02)
     else:
         assert child.stdout.readline().strip() == "FROZEN"
     os.kill(child.pid, signal.SIGKILL)
@@ -300,8 +296,7 @@ print(Cache(sys.argv[1]).fetch_archive(sys.argv[2]))
 def test_created_files_follow_the_umask(
     tmp_path: Path, http_server: LoopbackServer, umask: int, file_mode: int, dir_mode: int
 ) -> None:
-    """Everything the cache creates is group-readable when the umask allows (umask 002
-    makes it group-writable too), and executables keep their x bits."""
+    """Created files and dirs follow the umask (group-readable) and keep x bits."""
     data = tar_bytes(
         {"pkg/bin/tool": b"#!/bin/sh\n", "pkg/a.txt": b"a"}, executables=("pkg/bin/tool",)
     )
@@ -348,9 +343,9 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
 
 
 def test_read_only_cache_serves_hits(http_server: LoopbackServer) -> None:
-    """With the tree made read-only and the reader an unprivileged user (tests run as root:
-    the child drops to uid 65534 so the kernel really refuses writes), hits succeed with
-    no request and nothing changes on disk; a miss says the cache cannot be written."""
+    """A read-only cache read by an unprivileged user serves hits with no writes."""
+    # Tests run as root, for whom chmod does not stop writes: the child drops to uid 65534
+    # so the kernel really refuses them, and the on-disk snapshot proves no write happened.
     base = Path(tempfile.mkdtemp(prefix="vi-readonly-", dir="/tmp"))
     try:
         base.chmod(0o755)
@@ -382,7 +377,9 @@ def test_read_only_cache_serves_hits(http_server: LoopbackServer) -> None:
         shutil.rmtree(base)
 
 
-def test_lock_waiters_do_not_spin(tmp_path: Path, http_server: LoopbackServer) -> None:
+def test_threads_waiting_on_the_lock_share_one_download(
+    tmp_path: Path, http_server: LoopbackServer
+) -> None:
     """A thread waiting for another's download of the same URL gets the same result."""
     url = http_server.add("/slow.bin", DATA)
     gate = http_server.stall("/slow.bin", after=1000)

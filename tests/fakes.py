@@ -8,13 +8,22 @@ someone sleeps on (or jumps) the :class:`FakeClock`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import signal
+import tarfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vscode_interactive._errors import (
+    CacheError,
+    DownloadError,
+    ExtractionError,
+    HashMismatchError,
+)
 from vscode_interactive._ports import (
+    ArtifactStore,
     ByteStream,
     Clock,
     CommandResult,
@@ -31,6 +40,7 @@ from vscode_interactive._ports import (
 )
 
 __all__ = [
+    "FakeArtifactStore",
     "FakeClock",
     "FakeCommandRunner",
     "FakeEnvironment",
@@ -324,6 +334,77 @@ class FakePortAllocator:
         return port not in self.taken
 
 
+class FakeArtifactStore:
+    """An in-memory artifact cache: URL -> bytes, written under ``root`` when fetched.
+
+    Pins and trust-on-first-use behave like the real cache. ``present`` holds the URLs
+    already stored (a fetch of one is a hit); ``requests`` records every fetch and
+    ``downloads`` the ones that were misses. ``on_request(url)`` runs at the start of each
+    fetch (for barriers), ``failures[url]`` is raised instead of serving.
+    """
+
+    def __init__(self, root: Path, content: Mapping[str, bytes] | None = None) -> None:
+        self.root = root
+        self.content: dict[str, bytes] = dict(content or {})
+        self.present: set[str] = set()
+        self.recorded: dict[str, str] = {}
+        self.requests: list[str] = []
+        self.downloads: list[str] = []
+        self.failures: dict[str, CacheError] = {}
+        self.on_request: Callable[[str], None] | None = None
+
+    def _serve(self, url: str, sha256: str | None) -> tuple[bytes, str]:
+        self.requests.append(url)
+        if self.on_request is not None:
+            self.on_request(url)
+        if url in self.failures:
+            raise self.failures[url]
+        if url not in self.content:
+            raise DownloadError(f"fake store: nothing at {url}", url=url)
+        data = self.content[url]
+        actual = hashlib.sha256(data).hexdigest()
+        expected = sha256 or self.recorded.get(url)
+        if expected is not None and expected != actual:
+            raise HashMismatchError(
+                f"sha256 of {url} is {actual}, expected {expected}",
+                url=url,
+                expected=expected,
+                actual=actual,
+            )
+        if url not in self.present:
+            self.downloads.append(url)
+            self.present.add(url)
+        self.recorded[url] = actual
+        return data, actual
+
+    def fetch(self, url: str, sha256: str | None = None) -> Path:
+        data, digest = self._serve(url, sha256)
+        path = self.root / "files" / digest / (url.rstrip("/").rsplit("/", 1)[-1] or "file")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return path
+
+    def fetch_archive(self, url: str, sha256: str | None = None) -> Path:
+        data, digest = self._serve(url, sha256)
+        target = self.root / "trees" / digest
+        if not target.exists():
+            staging = self.root / "trees" / f".{digest}.tmp"
+            try:
+                with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+                    archive.extractall(staging, filter="data")
+            except tarfile.TarError as error:
+                raise ExtractionError(f"fake store: {url} is not an archive: {error}") from error
+            staging.rename(target)
+        return target
+
+    def recorded_sha256(self, url: str) -> str | None:
+        return self.recorded.get(url)
+
+    def contains(self, url: str, sha256: str | None = None) -> bool:
+        return url in self.present and sha256 in (None, self.recorded.get(url))
+
+
 # Static proof that each fake satisfies its Protocol (mypy checks these assignments).
 def _conformance(clock: FakeClock) -> None:
     _c: Clock = clock
@@ -336,3 +417,4 @@ def _conformance(clock: FakeClock) -> None:
     _i: Interrupts = FakeInterrupts()
     _w: Wakeup = FakeWakeup(clock)
     _a: PortAllocator = FakePortAllocator()
+    _s: ArtifactStore = FakeArtifactStore(Path())

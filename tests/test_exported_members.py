@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-PUBLIC_MODULES = ["vscode_interactive"]
+PUBLIC_MODULES = ["vscode_interactive", "vscode_interactive.cache"]
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

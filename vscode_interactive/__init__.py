@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from ._arch import Arch, current_arch, get_code_server_info
 from ._channel import request_resume, request_status
+from ._compat import (
+    DOWNLOAD_DIR,
+    EXECUTABLE_NAME,
+    HEARTBEAT_PATH,
+    download_file,
+    download_vscode,
+    get_installed_extensions,
+    is_extension_installed,
+)
+from ._config import VscodeConfig
 from ._errors import (
     CacheError,
     ConfigError,
@@ -26,6 +36,7 @@ from ._errors import (
     UnsupportedPlatformError,
     VscodeInteractiveError,
 )
+from ._install import Installation, ensure_installed
 from ._lifecycle import Outcome
 from ._reference import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, execute_command, exit_handler
 from ._server import ServerOptions
@@ -45,17 +56,21 @@ __version__ = "0.1.0"
 
 # Plain sorted() order, as tests/test_exported_members.py checks (ruff's RUF022 would put
 # the UPPER_CASE constants first).
-__all__ = [  # noqa: RUF022
+__all__ = [
     "Arch",
     "CacheError",
     "ConfigError",
+    "DOWNLOAD_DIR",
     "DownloadError",
+    "EXECUTABLE_NAME",
     "EXIT_CODE_SUCCESS",
     "ExtractionError",
+    "HEARTBEAT_PATH",
     "HashMismatchError",
     "INTERACTIVE_DEBUGGING_FILE_NAME",
     "IdleTimeoutError",
     "InstallError",
+    "Installation",
     "MAX_IDLE_SECONDS",
     "NotCachedError",
     "Outcome",
@@ -70,13 +85,19 @@ __all__ = [  # noqa: RUF022
     "Supervisor",
     "TASK_FUNCTION_SOURCE_PATH",
     "UnsupportedPlatformError",
+    "VscodeConfig",
     "VscodeInteractiveError",
     "WorkspaceFiles",
     "__version__",
     "current_arch",
+    "download_file",
+    "download_vscode",
+    "ensure_installed",
     "execute_command",
     "exit_handler",
     "get_code_server_info",
+    "get_installed_extensions",
+    "is_extension_installed",
     "load_module_from_path",
     "prepare_interactive_python",
     "prepare_launch_json",

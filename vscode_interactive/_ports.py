@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 __all__ = [
+    "ArtifactStore",
     "ByteStream",
     "Clock",
     "CommandResult",
@@ -201,4 +202,27 @@ class PortAllocator(Protocol):
 
     def is_free(self, host: str, port: int) -> bool:
         """True if ``host:port`` could be bound right now."""
+
+
+class ArtifactStore(Protocol):
+    """Verified local copies of remote files (the real one is :class:`~.cache.Cache`).
+
+    ``sha256`` is a pin: a mismatch raises ``HashMismatchError``. Without a pin the store
+    trusts the hash it saw first for that URL and reports it from :meth:`recorded_sha256`.
+    """
+
+    def fetch(self, url: str, sha256: str | None = None) -> Path:
+        """Path of the verified file, downloading it on a miss."""
+        ...
+
+    def fetch_archive(self, url: str, sha256: str | None = None) -> Path:
+        """Path of the extracted archive (complete or absent, never half-written)."""
+        ...
+
+    def recorded_sha256(self, url: str) -> str | None:
+        """The sha256 trusted for ``url``, or None when it was never fetched."""
+        ...
+
+    def contains(self, url: str, sha256: str | None = None) -> bool:
+        """True when ``url`` is present and complete, so fetching it needs no network."""
         ...

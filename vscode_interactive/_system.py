@@ -8,6 +8,7 @@ Heavy imports (fsspec pulls in aiohttp) happen on first use, not at import time.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import select
@@ -17,7 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +39,7 @@ __all__ = [
     "SubprocessRunner",
     "SystemClock",
     "UrllibHealthProbe",
+    "prepend_to_path",
 ]
 
 _PR_SET_PDEATHSIG = 1
@@ -71,12 +75,89 @@ def _is_http(url: str) -> bool:
     return url.startswith(("http://", "https://"))
 
 
+# storage_options the standard-library HTTP path understands; anything else goes to fsspec.
+_URLLIB_OPTIONS = frozenset({"headers", "timeout"})
+_HTTP_TIMEOUT = 60.0
+
+
+class _HttpStream:
+    """A urllib response as a :class:`ByteStream`.
+
+    A server that ignores ``Accept-Encoding: identity`` and sends ``Content-Encoding:
+    gzip`` anyway is decoded here, so the bytes read are always the file itself.
+    """
+
+    def __init__(self, response: http.client.HTTPResponse, url: str) -> None:
+        self._response = response
+        self._url = url
+        encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
+        if encoding not in ("identity", "gzip", "x-gzip", "deflate"):
+            raise OSError(f"{url}: unsupported Content-Encoding {encoding!r}")
+        # 47 = 32 + 15: zlib or gzip header, detected automatically.
+        self._decoder = None if encoding == "identity" else zlib.decompressobj(47)
+        length = response.headers.get("Content-Length")
+        self.size = int(length) if self._decoder is None and length and length.isdigit() else None
+
+    def read(self, n: int, /) -> bytes:
+        while True:
+            try:
+                raw = self._response.read1(n)
+            except http.client.HTTPException as error:  # IncompleteRead and friends
+                raise ConnectionError(f"{self._url}: {type(error).__name__}: {error}") from error
+            if self._decoder is None:
+                return raw
+            if not raw:
+                return self._decoder.flush()
+            try:
+                data = self._decoder.decompress(raw)
+            except zlib.error as error:
+                raise ConnectionError(f"{self._url}: corrupt compressed body: {error}") from error
+            if data:
+                return data
+
+
+def _http_status_error(url: str, code: int, reason: str) -> OSError:
+    message = f"HTTP {code} {reason} from {url}"
+    if code in (404, 410):
+        return FileNotFoundError(message)
+    if code in (408, 425, 429) or code >= 500:
+        return ConnectionError(message)  # transient: worth a retry
+    return PermissionError(message)  # the server refuses: retrying will not help
+
+
+@contextlib.contextmanager
+def _open_http(url: str, options: Mapping[str, object]) -> Iterator[ByteStream]:
+    headers = {"Accept-Encoding": "identity", "User-Agent": "vscode-interactive"}
+    extra = options.get("headers") or {}
+    if not isinstance(extra, Mapping):
+        raise TypeError(f"storage_options['headers'] must be a mapping, got {extra!r}")
+    headers.update({str(key): str(value) for key, value in extra.items()})
+    timeout = options.get("timeout", _HTTP_TIMEOUT)
+    if not isinstance(timeout, (int, float)):
+        raise TypeError(f"storage_options['timeout'] must be seconds, got {timeout!r}")
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - http(s) only
+    try:
+        response = urllib.request.urlopen(request, timeout=float(timeout))  # noqa: S310
+    except urllib.error.HTTPError as error:
+        error.close()
+        raise _http_status_error(url, error.code, str(error.reason)) from None
+    except http.client.HTTPException as error:
+        raise ConnectionError(f"{url}: {type(error).__name__}: {error}") from error
+    with response:
+        yield _HttpStream(response, url)
+
+
 class FsspecFetcher:
     """Streams any URL fsspec understands: http(s), file://, plain paths, s3://, gs://...
 
     HTTP asks for ``Accept-Encoding: identity`` so a server that would gzip a ``.tar.gz``
-    on the fly cannot change the bytes we hash, and streams with ``block_size=0`` (no
-    range requests, no need for Content-Length).
+    on the fly cannot change the bytes we hash. Plain http(s) URLs whose
+    ``storage_options`` hold only ``headers`` and/or ``timeout`` take a standard-library
+    path (urllib): as fast as curl on loopback, and it spares importing aiohttp. Any other
+    option (``client_kwargs``, ``auth``...) selects fsspec's HTTP filesystem, which then
+    streams with ``block_size=0`` (no range requests, no need for Content-Length). Errors
+    are ``OSError``: ``FileNotFoundError`` (404/410) and ``PermissionError`` (401/403,
+    other 4xx) are final, others (connection, timeout, 5xx, 429) are worth a retry.
     """
 
     @contextlib.contextmanager
@@ -87,6 +168,15 @@ class FsspecFetcher:
             with path.open("rb") as handle:
                 yield _FileStream(handle, path.stat().st_size)
             return
+        if _is_http(url) and set(options) <= _URLLIB_OPTIONS:
+            with _open_http(url, options) as stream:
+                yield stream
+            return
+        with self._open_fsspec(url, options) as stream:
+            yield stream
+
+    @contextlib.contextmanager
+    def _open_fsspec(self, url: str, options: dict[str, Any]) -> Iterator[ByteStream]:
         import fsspec  # deferred: importing fsspec[http] costs tens of milliseconds
 
         if _is_http(url):
@@ -94,9 +184,41 @@ class FsspecFetcher:
             headers.update(dict(options.pop("headers", {}) or {}))
             options["headers"] = headers
             options.setdefault("block_size", 0)
-        with fsspec.open(url, "rb", **options) as handle:
+        with contextlib.ExitStack() as stack:
+            try:
+                handle = stack.enter_context(fsspec.open(url, "rb", **options))
+            except Exception as error:
+                converted = _as_os_error(url, error)
+                if converted is error:
+                    raise
+                raise converted from error
             size = getattr(handle, "size", None)
-            yield _FileStream(handle, size if isinstance(size, int) else None)
+            yield _FsspecStream(handle, url, size if isinstance(size, int) else None)
+
+
+def _as_os_error(url: str, error: Exception) -> Exception:
+    """Backend errors (aiohttp, botocore...) become ``ConnectionError``; OSError and
+    option mistakes (TypeError, ValueError) stay as they are."""
+    if isinstance(error, (OSError, TypeError, ValueError)):
+        return error
+    return ConnectionError(f"{url}: {type(error).__name__}: {error}")
+
+
+@dataclass(slots=True)
+class _FsspecStream:
+    raw: Any
+    url: str
+    size: int | None
+
+    def read(self, n: int, /) -> bytes:
+        try:
+            data = self.raw.read(n)
+        except Exception as error:
+            converted = _as_os_error(self.url, error)
+            if converted is error:
+                raise
+            raise converted from error
+        return bytes(data) if data else b""
 
 
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the forked child
@@ -333,3 +455,11 @@ class SocketPortAllocator:
             except OSError:
                 return False
             return True
+
+
+def prepend_to_path(directory: Path) -> None:
+    """Put ``directory`` first on this process's ``PATH`` (once), so children find it by name."""
+    entries = os.environ.get("PATH", "").split(os.pathsep)
+    if entries and entries[0] == str(directory):
+        return
+    os.environ["PATH"] = os.pathsep.join([str(directory), *[e for e in entries if e]])

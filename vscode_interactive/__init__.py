@@ -19,6 +19,8 @@ from ._compat import (
     is_extension_installed,
 )
 from ._config import VscodeConfig
+from ._context import ExecutionContext, ExecutionContextManager
+from ._decorator import ClassDecorator, VscodeTask, vscode
 from ._errors import (
     CacheError,
     ConfigError,
@@ -40,6 +42,7 @@ from ._install import Installation, ensure_installed
 from ._lifecycle import Outcome
 from ._reference import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, execute_command, exit_handler
 from ._server import ServerOptions
+from ._session import Session, SessionConfig
 from ._supervisor import SupervisionResult, Supervisor
 from ._workspace import WorkspaceFiles, prepare_workspace
 from ._workspace._compat import (
@@ -59,11 +62,14 @@ __version__ = "0.1.0"
 __all__ = [
     "Arch",
     "CacheError",
+    "ClassDecorator",
     "ConfigError",
     "DOWNLOAD_DIR",
     "DownloadError",
     "EXECUTABLE_NAME",
     "EXIT_CODE_SUCCESS",
+    "ExecutionContext",
+    "ExecutionContextManager",
     "ExtractionError",
     "HEARTBEAT_PATH",
     "HashMismatchError",
@@ -81,12 +87,15 @@ __all__ = [
     "ServerExitedError",
     "ServerOptions",
     "ServerStartError",
+    "Session",
+    "SessionConfig",
     "SupervisionResult",
     "Supervisor",
     "TASK_FUNCTION_SOURCE_PATH",
     "UnsupportedPlatformError",
     "VscodeConfig",
     "VscodeInteractiveError",
+    "VscodeTask",
     "WorkspaceFiles",
     "__version__",
     "current_arch",
@@ -105,4 +114,5 @@ __all__ = [
     "prepare_workspace",
     "request_resume",
     "request_status",
+    "vscode",
 ]

@@ -1,0 +1,124 @@
+"""``@vscode``: both spellings, metadata kept, reference interface, thin over Session."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+
+from vscode_interactive import (
+    ClassDecorator,
+    ExecutionContext,
+    ExecutionContextManager,
+    SessionConfig,
+    VscodeConfig,
+    VscodeTask,
+    vscode,
+)
+from vscode_interactive._decorator import WRAPPER_ATTRIBUTE
+
+
+def add(x: int, y: int = 2) -> int:
+    """Add two numbers."""
+    return x + y
+
+
+def test_bare_decorator_keeps_name_doc_signature() -> None:
+    """@vscode keeps __name__, __doc__, __wrapped__ and the signature."""
+    task = vscode(add)
+    assert isinstance(task, VscodeTask)
+    assert task.__name__ == "add"
+    assert task.__doc__ == "Add two numbers."
+    assert task.__wrapped__ is add
+    assert str(inspect.signature(task)) == str(inspect.signature(add))
+    assert getattr(task, WRAPPER_ATTRIBUTE) is True
+
+
+def test_called_decorator_applies_reference_parameters(tmp_path: Path) -> None:
+    """@vscode(...) accepts the reference's parameters and the session options."""
+    hooks: list[str] = []
+    cfg = VscodeConfig(extension_remote_paths=[])
+    task = vscode(
+        max_idle_seconds=120,
+        port=9000,
+        enable=False,
+        run_task_first=True,
+        pre_execute=lambda: hooks.append("pre"),
+        post_execute=lambda: hooks.append("post"),
+        config=cfg,
+        host="0.0.0.0",
+        auth="password",
+        workspace_dir=tmp_path,
+        cache_dir=tmp_path / "cache",
+        start_timeout=5,
+    )(add)
+    config = task.session_config
+    assert (config.max_idle_seconds, config.port, config.enable) == (120, 9000, False)
+    assert config.run_task_first and config.vscode is cfg
+    assert (config.host, config.auth, config.workspace_dir) == ("0.0.0.0", "password", tmp_path)
+    assert config.start_timeout == 5
+    assert config.cache_dir == tmp_path / "cache"
+
+
+def test_session_config_is_the_base_for_overrides() -> None:
+    """Explicit keyword arguments override a given session_config; others are kept."""
+    base = SessionConfig(port=7000, max_idle_seconds=5, check_interval=1.0)
+    task = vscode(session_config=base, port=7100)(add)
+    assert task.session_config.port == 7100
+    assert task.session_config.max_idle_seconds == 5
+    assert task.session_config.check_interval == 1.0
+
+
+def test_get_extra_config_names_link_type_and_port() -> None:
+    """get_extra_config() is what a task runner shows: link type and port as strings."""
+    assert vscode(port=8123)(add).get_extra_config() == {"link_type": "vscode", "port": "8123"}
+    assert vscode(add).get_extra_config() == {"link_type": "vscode", "port": "8080"}
+
+
+def test_disabled_decorator_is_a_plain_call() -> None:
+    """enable=False: calling the task calls the function (no server, no files)."""
+    task = vscode(enable=False)(add)
+    assert task(1) == 3
+    assert task(1, y=5) == 6
+    assert task.execute(2, 2) == 4
+
+
+def test_local_execution_context_calls_function_directly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a local execution context even an enabled task just runs the function."""
+    monkeypatch.delenv("VSCODE_INTERACTIVE_ENABLE", raising=False)
+    task = vscode(add)
+    with ExecutionContextManager.with_context(ExecutionContext(local_execution=True)):
+        assert task(40) == 42
+
+
+def test_environment_switch_disables_without_code_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """VSCODE_INTERACTIVE_ENABLE=0 turns an enabled task into a plain call."""
+    monkeypatch.setenv("VSCODE_INTERACTIVE_ENABLE", "0")
+    assert vscode(add)(1, 1) == 2
+
+
+def test_methods_bind_like_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decorated method receives its instance."""
+    monkeypatch.setenv("VSCODE_INTERACTIVE_ENABLE", "0")
+
+    class Job:
+        factor = 3
+
+        @vscode
+        def run(self, x: int) -> int:
+            return x * self.factor
+
+    assert Job().run(2) == 6
+    assert isinstance(Job.__dict__["run"], VscodeTask)
+
+
+def test_class_decorator_base_requires_execute() -> None:
+    """The base class names what a subclass must implement."""
+    with pytest.raises(NotImplementedError, match="execute"):
+        ClassDecorator(add)(1)
+    assert ClassDecorator(add).get_extra_config() == {}

@@ -1,0 +1,314 @@
+"""Session composition on fakes: the order of steps and how each outcome ends the call."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import textwrap
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeEnvironment
+from vscode_interactive import (
+    ConfigError,
+    IdleTimeoutError,
+    ServerExitedError,
+)
+from vscode_interactive._arch import current_arch
+from vscode_interactive._context import ExecutionContext, ExecutionContextManager
+from vscode_interactive._install import Installation
+from vscode_interactive._lifecycle import Outcome
+from vscode_interactive._server import ServerOptions
+from vscode_interactive._session import (
+    ENV_ENABLE,
+    Session,
+    SessionConfig,
+    summarize_failure,
+)
+from vscode_interactive._supervision import SupervisionResult
+from vscode_interactive._workspace import WorkspaceFiles, prepare_workspace
+
+
+def result(outcome: Outcome, **changes: object) -> SupervisionResult:
+    values: dict[str, object] = {
+        "outcome": outcome,
+        "url": "http://127.0.0.1:8080/",
+        "port": 8080,
+        "exit_code": 0,
+        "log_tail": "last log line",
+        "idle_seconds": 30.0,
+    }
+    values.update(changes)
+    return SupervisionResult(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class FakeSteps:
+    """Records every step; supervise() answers with scripted results and side effects."""
+
+    tmp: Path
+    results: list[SupervisionResult]
+    before_outcome: list[Callable[[], object]] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)
+    failures_shown: list[BaseException | None] = field(default_factory=list)
+    summaries: list[str | None] = field(default_factory=list)
+    options: list[ServerOptions] = field(default_factory=list)
+
+    def install(self, config: SessionConfig) -> Installation:
+        self.calls.append("install")
+        return Installation(
+            executable=self.tmp / "bin" / "code-server",
+            version="4.139.1",
+            user_data_dir=self.tmp / "user-data",
+            extensions_dir=self.tmp / "extensions",
+            source="cache",
+            arch=current_arch(),
+            heartbeat_path=self.tmp / "heartbeat",
+            env={"HOME": str(self.tmp)},
+        )
+
+    def prepare(
+        self,
+        fn: Callable[..., object],
+        args: tuple[object, ...],
+        kwargs: Mapping[str, object],
+        *,
+        config: SessionConfig,
+        failure: BaseException | None,
+    ) -> WorkspaceFiles:
+        self.calls.append("prepare")
+        self.failures_shown.append(failure)
+        return prepare_workspace(
+            fn, args, kwargs, layout=config.layout(), python=sys.executable, failure=failure
+        )
+
+    def supervise(
+        self, options: ServerOptions, *, failure_summary: str | None
+    ) -> SupervisionResult:
+        self.calls.append("supervise")
+        self.options.append(options)
+        self.summaries.append(failure_summary)
+        if self.before_outcome:
+            self.before_outcome.pop(0)()
+        return self.results.pop(0)
+
+
+@pytest.fixture
+def job_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A module ``vi_session_job`` with a failing ``divide`` that tests can fix on disk."""
+    source = tmp_path / "src" / "vi_session_job.py"
+    source.parent.mkdir()
+    source.write_text(
+        textwrap.dedent(
+            """
+            def divide(a, b):
+                return a / b
+            """
+        )
+    )
+    monkeypatch.syspath_prepend(str(source.parent))
+    yield source
+    sys.modules.pop("vi_session_job", None)
+
+
+def load_divide() -> Callable[[int, int], float]:
+    import importlib
+
+    fn: Callable[[int, int], float] = importlib.import_module("vi_session_job").divide
+    return fn
+
+
+def make_session(
+    tmp_path: Path, steps: FakeSteps, env: Mapping[str, str] | None = None, **config: object
+) -> Session:
+    cfg = SessionConfig(workspace_dir=tmp_path / "ws", **config)  # type: ignore[arg-type]
+    return Session(cfg, env=FakeEnvironment(env or {}), steps=steps)
+
+
+def test_resume_reloads_the_edited_function_and_returns_its_value(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """run_task_first fails -> IDE -> source fixed -> RESUMED -> the fixed value returns."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+    steps.before_outcome.append(
+        lambda: job_module.write_text(
+            "def divide(a, b):\n    return a / b if b else float('inf')\n"
+        )
+    )
+    session = make_session(tmp_path, steps, run_task_first=True)
+    assert session.run(load_divide(), 1, 0) == float("inf")
+    assert steps.calls == ["install", "prepare", "supervise"]
+    assert isinstance(steps.failures_shown[0], ZeroDivisionError)
+    assert steps.summaries == ["ZeroDivisionError: division by zero"]
+
+
+def test_run_task_first_success_skips_the_ide(tmp_path: Path, job_module: Path) -> None:
+    """A function that succeeds first time returns directly; no hook, no install."""
+    hooks: list[str] = []
+    steps = FakeSteps(tmp_path, [])
+    session = make_session(
+        tmp_path,
+        steps,
+        run_task_first=True,
+        pre_execute=lambda: hooks.append("pre"),
+        post_execute=lambda: hooks.append("post"),
+    )
+    assert session.run(load_divide(), 6, 3) == 2
+    assert steps.calls == []
+    assert hooks == []
+
+
+def test_idle_timeout_raises_chained_to_the_original_failure(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """IDLE_TIMEOUT -> IdleTimeoutError whose __cause__ is the ZeroDivisionError."""
+    steps = FakeSteps(tmp_path, [result(Outcome.IDLE_TIMEOUT, idle_seconds=901.0)])
+    session = make_session(tmp_path, steps, run_task_first=True, max_idle_seconds=900)
+    with pytest.raises(IdleTimeoutError) as info:
+        session.run(load_divide(), 1, 0)
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    assert info.value.idle_seconds == 901.0
+    assert "901 s" in str(info.value) and "limit 900 s" in str(info.value)
+
+
+def test_server_exit_raises_with_exit_code_and_log(tmp_path: Path, job_module: Path) -> None:
+    """SERVER_EXITED (even with exit code 0) is an error, never taken for a resume."""
+    steps = FakeSteps(tmp_path, [result(Outcome.SERVER_EXITED, exit_code=0)])
+    session = make_session(tmp_path, steps)
+    with pytest.raises(ServerExitedError) as info:
+        session.run(load_divide(), 1, 1)
+    assert info.value.exit_code == 0
+    assert "last log line" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("signum", "expected"), [(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, SystemExit)]
+)
+def test_interrupted_reraises_like_a_signalled_job(
+    tmp_path: Path, job_module: Path, signum: int, expected: type[BaseException]
+) -> None:
+    """SIGINT -> KeyboardInterrupt; SIGTERM -> SystemExit(143), after post_execute."""
+    hooks: list[str] = []
+    steps = FakeSteps(tmp_path, [result(Outcome.INTERRUPTED, signal=signum)])
+    session = make_session(tmp_path, steps, post_execute=lambda: hooks.append("post"))
+    with pytest.raises(expected) as info:
+        session.run(load_divide(), 1, 1)
+    if isinstance(info.value, SystemExit):
+        assert info.value.code == 128 + signal.SIGTERM
+    assert hooks == ["post"]
+
+
+@pytest.mark.parametrize("outcome", [Outcome.RESUMED, Outcome.IDLE_TIMEOUT, Outcome.SERVER_EXITED])
+def test_pre_and_post_hooks_run_once_each(
+    tmp_path: Path, job_module: Path, outcome: Outcome
+) -> None:
+    """pre_execute before install, post_execute after the IDE phase, once, in each outcome."""
+    order: list[str] = []
+    steps = FakeSteps(tmp_path, [result(outcome)])
+    steps.calls = order
+    session = make_session(
+        tmp_path,
+        steps,
+        pre_execute=lambda: order.append("pre"),
+        post_execute=lambda: order.append("post"),
+    )
+    with contextlib.suppress(IdleTimeoutError, ServerExitedError):
+        session.run(load_divide(), 4, 2)
+    assert order == ["pre", "install", "prepare", "supervise", "post"]
+
+
+def test_syntax_error_on_resume_offers_the_ide_again(tmp_path: Path, job_module: Path) -> None:
+    """A broken edit is shown in the next IDE round instead of losing the job."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED), result(Outcome.RESUMED)])
+    steps.before_outcome += [
+        lambda: job_module.write_text("def divide(a, b):\n    return (a / b\n"),
+        lambda: job_module.write_text("def divide(a, b):\n    return 42\n"),
+    ]
+    session = make_session(tmp_path, steps, run_task_first=True)
+    assert session.run(load_divide(), 1, 0) == 42
+    assert steps.calls == ["install", "prepare", "supervise", "prepare", "supervise"]
+    second = steps.failures_shown[1]
+    assert type(second).__name__ == "ReloadError"
+    assert str(job_module) in str(second)
+    assert steps.summaries[1] is not None and "line 2" in steps.summaries[1]
+
+
+def test_resumed_function_exception_propagates(tmp_path: Path, job_module: Path) -> None:
+    """If the resumed function still raises, the caller gets that exception."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+    session = make_session(tmp_path, steps, run_task_first=True)
+    with pytest.raises(ZeroDivisionError):
+        session.run(load_divide(), 1, 0)
+
+
+def test_disabled_session_is_a_plain_call(tmp_path: Path, job_module: Path) -> None:
+    """enable=False calls the function; nothing is installed or written."""
+    steps = FakeSteps(tmp_path, [])
+    session = make_session(tmp_path, steps, enable=False)
+    assert session.run(load_divide(), 9, 3) == 3
+    with pytest.raises(ZeroDivisionError):
+        session.run(load_divide(), 1, 0)
+    assert steps.calls == []
+    assert not (tmp_path / "ws").exists()
+
+
+@pytest.mark.parametrize(("value", "enabled"), [("0", False), ("1", True), ("off", False)])
+def test_environment_switch_overrides_config(tmp_path: Path, value: str, enabled: bool) -> None:
+    """VSCODE_INTERACTIVE_ENABLE wins over enable= in both directions."""
+    steps = FakeSteps(tmp_path, [])
+    assert make_session(tmp_path, steps, {ENV_ENABLE: value}, enable=not enabled).enabled() is (
+        enabled
+    )
+
+
+def test_bad_environment_switch_is_a_clear_error(tmp_path: Path) -> None:
+    """A value that is not a switch names the variable and what to use."""
+    session = make_session(tmp_path, FakeSteps(tmp_path, []), {ENV_ENABLE: "maybe"})
+    with pytest.raises(ConfigError, match=r"VSCODE_INTERACTIVE_ENABLE='maybe'.*use 1"):
+        session.enabled()
+
+
+def test_local_execution_context_is_a_plain_call(tmp_path: Path, job_module: Path) -> None:
+    """In a local execution context the function just runs."""
+    steps = FakeSteps(tmp_path, [])
+    session = make_session(tmp_path, steps)
+    with ExecutionContextManager.with_context(ExecutionContext(local_execution=True)):
+        assert session.run(load_divide(), 8, 2) == 4
+    assert steps.calls == []
+
+
+def test_server_options_come_from_config_and_installation(tmp_path: Path, job_module: Path) -> None:
+    """Host, port, auth, limits and the installation's env reach the supervisor."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+    session = make_session(
+        tmp_path,
+        steps,
+        host="0.0.0.0",
+        port=0,
+        auth="password",
+        max_idle_seconds=60,
+        check_interval=30,
+        max_lifetime_seconds=600,
+    )
+    assert session.run(load_divide(), 3, 1) == 3
+    options = steps.options[0]
+    assert (options.host, options.port, options.auth) == ("0.0.0.0", 0, "password")
+    assert options.max_idle_seconds == 60
+    assert options.check_interval == 10.0  # capped: idle is noticed within 10 s
+    assert options.max_lifetime_seconds == 600
+    assert options.extra_env["HOME"] == str(tmp_path)
+    assert options.executable == tmp_path / "bin" / "code-server"
+    assert options.layout.workspace == tmp_path / "ws"
+
+
+def test_summarize_failure_is_one_short_line() -> None:
+    """The banner summary is the exception type and first line, truncated."""
+    assert summarize_failure(ValueError("bad\nsecond line")) == "ValueError: bad"
+    assert summarize_failure(None) is None
+    long = summarize_failure(RuntimeError("x" * 500))
+    assert long is not None and len(long) == 200 and long.endswith("...")
+    assert summarize_failure(KeyError()) == "KeyError"

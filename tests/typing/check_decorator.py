@@ -1,0 +1,46 @@
+"""Checked by mypy, never run: ``@vscode`` and ``Session.run`` keep the function's type.
+
+Each ``# type: ignore[...]`` below marks a call that must be rejected; mypy's
+``warn_unused_ignores`` (part of ``--strict``) fails the build if it is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from typing_extensions import assert_type
+
+from vscode_interactive import Session, SessionConfig, VscodeTask, vscode
+
+
+@vscode
+def plain(x: int, y: str = "a") -> float:
+    return float(x)
+
+
+@vscode(run_task_first=True, max_idle_seconds=60, port=0)
+def configured(rows: list[int], *, scale: float) -> list[float]:
+    return [r * scale for r in rows]
+
+
+def signatures() -> None:
+    as_callable: Callable[[int, str], float] = plain
+    as_task: VscodeTask[[int, str], float] = plain
+    assert_type(as_task(3, "d"), float)
+    assert_type(as_callable(2, "c"), float)
+    assert_type(plain.task_function(3), float)
+    assert_type(plain(1), float)
+    assert_type(plain(1, y="b"), float)
+    assert_type(configured([1], scale=2.0), list[float])
+    plain("not an int")  # type: ignore[arg-type]
+    plain(1, z=2)  # type: ignore[call-arg]
+    configured([1], 2.0)  # type: ignore[call-arg]
+    assert_type(plain.get_extra_config(), dict[str, str])
+    assert_type(plain.__name__, str)
+
+
+def session_run() -> None:
+    session = Session(SessionConfig(max_idle_seconds=10))
+    assert_type(session.run(plain.task_function, 1, "b"), float)
+    assert_type(Session().run(configured.task_function, [1], scale=1.0), list[float])
+    session.run(plain.task_function, "x")  # type: ignore[arg-type]

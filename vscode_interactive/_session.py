@@ -1,0 +1,319 @@
+"""Composition only: ``Session(config).run(fn, *args, **kwargs)``.
+
+The order is the whole story of a session::
+
+    enabled? --no--> fn(*args, **kwargs)
+       | yes
+    run_task_first? --succeeds--> its value
+       | fails (or not asked)
+    pre_execute -> install code-server -> write workspace + captured inputs
+       -> supervise --RESUMED------> reload fn from its edited source -> call -> value
+                   --IDLE_TIMEOUT-> IdleTimeoutError (from the original failure)
+                   --SERVER_EXITED> ServerExitedError (from the original failure)
+                   --INTERRUPTED--> KeyboardInterrupt (SIGINT) / SystemExit(128+n)
+    post_execute runs exactly once after the IDE phase, whatever its outcome.
+
+Each step is a call into its own module, reached through :class:`SessionSteps` so the
+composition can be unit-tested on fakes; :class:`RealSteps` wires the real modules.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from typing_extensions import ParamSpec
+
+from ._config import VscodeConfig
+from ._context import ExecutionContextManager
+from ._errors import (
+    ConfigError,
+    IdleTimeoutError,
+    ReloadError,
+    ServerExitedError,
+)
+from ._install import Installation
+from ._layout import StateLayout
+from ._lifecycle import Outcome
+from ._ports import Clock, Environment
+from ._reload import reload_function
+from ._server import MAX_IDLE_SECONDS, AuthMode, ServerOptions
+from ._supervision import SupervisionResult
+from ._target import target_of
+from ._workspace import WorkspaceFiles
+
+__all__ = ["ENV_ENABLE", "RealSteps", "Session", "SessionConfig", "SessionSteps"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+logger = logging.getLogger("vscode_interactive")
+
+#: ``0`` turns every session into a plain call, ``1`` forces sessions on.
+ENV_ENABLE = "VSCODE_INTERACTIVE_ENABLE"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """Options of one debugging session. Every field has a working default.
+
+    ``port=0`` picks a free port; ``host`` other than loopback needs ``auth="password"``
+    (or ``allow_unauthenticated=True``). ``workspace_dir`` is the folder the IDE opens
+    (default: the current directory); ``cache_dir`` holds downloads (default:
+    ``$VSCODE_INTERACTIVE_CACHE`` or the user cache dir).
+    """
+
+    max_idle_seconds: float = MAX_IDLE_SECONDS
+    port: int = 8080
+    host: str = "127.0.0.1"
+    auth: AuthMode = "password"
+    enable: bool = True
+    run_task_first: bool = False
+    pre_execute: Callable[[], object] | None = None
+    post_execute: Callable[[], object] | None = None
+    vscode: VscodeConfig = field(default_factory=VscodeConfig)
+    workspace_dir: Path | str | None = None
+    cache_dir: Path | str | None = None
+    allow_unauthenticated: bool = False
+    start_timeout: float = 120.0
+    check_interval: float = 5.0
+    max_lifetime_seconds: float | None = None
+    grace_seconds: float = 5.0
+
+    def layout(self) -> StateLayout:
+        """Where this session's files go."""
+        return StateLayout.for_workspace(
+            Path.cwd() if self.workspace_dir is None else self.workspace_dir
+        )
+
+
+class SessionSteps(Protocol):
+    """The effects a session composes; each is one call into its own module."""
+
+    def install(self, config: SessionConfig) -> Installation: ...
+
+    def prepare(
+        self,
+        fn: Callable[..., object],
+        args: tuple[object, ...],
+        kwargs: Mapping[str, object],
+        *,
+        config: SessionConfig,
+        failure: BaseException | None,
+    ) -> WorkspaceFiles: ...
+
+    def supervise(
+        self, options: ServerOptions, *, failure_summary: str | None
+    ) -> SupervisionResult: ...
+
+
+class RealSteps:
+    """The real modules: cache + installer, workspace writer, supervisor."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self._clock = clock
+
+    def install(self, config: SessionConfig) -> Installation:
+        from ._install import ensure_installed
+
+        if config.cache_dir is None:
+            return ensure_installed(config.vscode)
+        from .cache import Cache
+
+        return ensure_installed(config.vscode, cache=Cache(root=config.cache_dir))
+
+    def prepare(
+        self,
+        fn: Callable[..., object],
+        args: tuple[object, ...],
+        kwargs: Mapping[str, object],
+        *,
+        config: SessionConfig,
+        failure: BaseException | None,
+    ) -> WorkspaceFiles:
+        from ._system import SystemClock
+        from ._workspace import prepare_workspace
+
+        clock = self._clock or SystemClock()
+        return prepare_workspace(
+            fn,
+            args,
+            kwargs,
+            layout=config.layout(),
+            python=sys.executable,
+            failure=failure,
+            max_idle_seconds=config.max_idle_seconds,
+            now=clock.now(),
+            job_pid=os.getpid(),
+            working_directory=Path.cwd(),
+        )
+
+    def supervise(
+        self, options: ServerOptions, *, failure_summary: str | None
+    ) -> SupervisionResult:
+        from ._supervisor import Supervisor
+
+        return Supervisor(options, failure_summary=failure_summary).run()
+
+
+def _parse_enable(value: str | None) -> bool | None:
+    if value is None or not value.strip():
+        return None
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(
+        f"{ENV_ENABLE}={value!r} is not a switch; use 1 (open the IDE) or 0 (just run the "
+        "function), or unset it"
+    )
+
+
+def summarize_failure(failure: BaseException | None) -> str | None:
+    """``ZeroDivisionError: division by zero`` (first line, at most 200 characters)."""
+    if failure is None:
+        return None
+    text = str(failure).strip().splitlines()
+    summary = f"{type(failure).__name__}: {text[0]}" if text else type(failure).__name__
+    return summary if len(summary) <= 200 else summary[:197] + "..."
+
+
+class Session:
+    """One debugging session around one function call.
+
+    ``Session()`` uses the defaults; ``Session(config).run(fn, *args, **kwargs)`` returns
+    what ``fn`` (or, after a resume, its edited version) returns, or raises what it raises.
+    """
+
+    def __init__(
+        self,
+        config: SessionConfig | None = None,
+        *,
+        env: Environment | None = None,
+        steps: SessionSteps | None = None,
+    ) -> None:
+        self.config = config if config is not None else SessionConfig()
+        if env is None:
+            from ._system import OsEnvironment
+
+            env = OsEnvironment()
+        self._env = env
+        self._steps: SessionSteps = steps if steps is not None else RealSteps()
+
+    def enabled(self) -> bool:
+        """Whether ``run`` opens the IDE: ``$VSCODE_INTERACTIVE_ENABLE`` if set, else not
+        in a local execution context and ``config.enable``."""
+        forced = _parse_enable(self._env.get(ENV_ENABLE))
+        if forced is not None:
+            return forced
+        if ExecutionContextManager.current_context().is_local_execution():
+            return False
+        return self.config.enable
+
+    def run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call ``fn`` inside a debugging session (see the module docstring for the flow)."""
+        if not self.enabled():
+            return fn(*args, **kwargs)
+        failure: BaseException | None = None
+        if self.config.run_task_first:
+            logger.info("running %s first; the IDE opens only if it fails", _name(fn))
+            try:
+                return fn(*args, **kwargs)
+            except Exception as error:
+                logger.exception("%s failed; opening the IDE to debug it", _name(fn))
+                failure = error
+        if self.config.pre_execute is not None:
+            self.config.pre_execute()
+        try:
+            resumed = self._ide_phase(fn, args, kwargs, failure)
+        finally:
+            if self.config.post_execute is not None:
+                self.config.post_execute()
+        return resumed(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def _ide_phase(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[object, ...],
+        kwargs: Mapping[str, object],
+        failure: BaseException | None,
+    ) -> Callable[..., Any]:
+        """Install, write the workspace, supervise; return the function to resume with."""
+        installation = self._steps.install(self.config)
+        target = target_of(fn)
+        shown: BaseException | None = failure
+        while True:
+            files = self._steps.prepare(fn, args, kwargs, config=self.config, failure=shown)
+            options = self._server_options(installation, files)
+            result = self._steps.supervise(options, failure_summary=summarize_failure(shown))
+            if result.outcome is Outcome.RESUMED:
+                try:
+                    return reload_function(target, fn)
+                except ReloadError as error:
+                    logger.error("%s; the IDE opens again to fix it", error)
+                    shown = error
+                    continue
+            self._raise_for(result, failure)
+
+    def _server_options(self, installation: Installation, files: WorkspaceFiles) -> ServerOptions:
+        config = self.config
+        layout = config.layout()
+        return ServerOptions(
+            executable=installation.executable,
+            layout=layout,
+            user_data_dir=installation.user_data_dir,
+            extensions_dir=installation.extensions_dir,
+            host=config.host,
+            port=config.port,
+            auth=config.auth,
+            allow_unauthenticated=config.allow_unauthenticated,
+            max_idle_seconds=config.max_idle_seconds,
+            check_interval=min(config.check_interval, 10.0),
+            start_timeout=config.start_timeout,
+            max_lifetime_seconds=config.max_lifetime_seconds,
+            grace_seconds=config.grace_seconds,
+            extra_env={**installation.env, **files.environment},
+        )
+
+    def _raise_for(self, result: SupervisionResult, failure: BaseException | None) -> None:
+        outcome = result.outcome
+        if outcome is Outcome.IDLE_TIMEOUT:
+            raise IdleTimeoutError(
+                f"the IDE at {result.url} was idle for {result.idle_seconds:.0f} s "
+                f"(limit {self.config.max_idle_seconds:g} s) and was stopped"
+                f"{f'; {result.detail}' if result.detail else ''}"
+                f"{'; the original failure follows' if failure else ''}",
+                idle_seconds=result.idle_seconds,
+            ) from failure
+        if outcome is Outcome.SERVER_EXITED:
+            raise ServerExitedError(
+                f"code-server at {result.url} exited on its own with code {result.exit_code} "
+                "before anyone resumed; its log ends with:\n"
+                f"{result.log_tail or '(empty)'}",
+                port=result.port,
+                exit_code=result.exit_code,
+                log_tail=result.log_tail,
+            ) from failure
+        if outcome is Outcome.INTERRUPTED:
+            signum = result.signal or 15
+            if signum == 2:
+                raise KeyboardInterrupt
+            raise SystemExit(128 + signum)
+        raise AssertionError(f"unhandled outcome {outcome}")  # pragma: no cover
+
+
+def _name(fn: Callable[..., object]) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def with_overrides(config: SessionConfig, **changes: Any) -> SessionConfig:
+    """``config`` with the given fields replaced (``None`` values are ignored)."""
+    return replace(config, **{key: value for key, value in changes.items() if value is not None})

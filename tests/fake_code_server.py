@@ -1,6 +1,6 @@
 """A small stand-in for code-server, for integration tests (standard library only).
 
-It accepts code-server's command line (``--bind-addr``, ``--auth``, the ``--disable-*``
+It answers ``--version`` like code-server, and accepts code-server's command line (``--bind-addr``, ``--auth``, the ``--disable-*``
 flags, ``--user-data-dir``, ``--extensions-dir``, a folder), refuses unknown options, needs
 ``$PASSWORD`` for ``--auth password``, serves ``GET /healthz`` like code-server
 (``{"status", "lastHeartbeat"}``, not counted as activity) and counts any other request as
@@ -171,8 +171,14 @@ def _spawn_grandchild() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", code])
 
 
+FAKE_VERSION = "4.139.1"
+
+
 def main() -> int:
     argv = sys.argv[1:]
+    if argv == ["--version"]:
+        print(f"{FAKE_VERSION} 0000000000000000000000000000000000000000 with Code 1.105.0")
+        return 0
     options, positional = _parse(argv)
     record = os.environ.get("FAKE_CS_RECORD")
     if record:

@@ -38,7 +38,14 @@ class Cache:
     ``clock`` and ``env`` are the side-effect seams (real ones by default). ``retries`` is
     the number of retries after the first attempt, waiting ``backoff * 2**n`` seconds.
     ``lock=False`` skips the per-URL filelock (results stay correct; downloads may then be
-    duplicated). ``progress`` is called as ``progress(done_bytes, total_bytes_or_None)``.
+    duplicated); a lock still held after ``lock_timeout`` seconds is given up with a
+    warning, for the same reason. ``progress`` is called as
+    ``progress(done_bytes, total_bytes_or_None)``; a log line is written every
+    ``log_interval`` seconds of a download.
+
+    A hit reads one small record and stats one file: no network, no hashing, no lock and
+    no write, so a read-only cache (a shared volume) serves hits. :meth:`verify` does the
+    full re-hash.
     """
 
     def __init__(

@@ -1,7 +1,8 @@
 """A small stand-in for code-server, for integration tests (standard library only).
 
 It answers ``--version`` like code-server, and accepts code-server's command line
-(``--bind-addr``, ``--auth``, the ``--disable-*`` flags, ``--user-data-dir``, ``--extensions-dir``, a folder), refuses unknown options, needs
+(``--bind-addr``, ``--auth``, the ``--disable-*`` flags, ``--user-data-dir``,
+``--extensions-dir``, a folder), refuses unknown options, needs
 ``$PASSWORD`` for ``--auth password``, serves ``GET /healthz`` like code-server
 (``{"status", "lastHeartbeat"}``, not counted as activity) and counts any other request as
 activity: it updates ``lastHeartbeat`` and touches ``$XDG_DATA_HOME/code-server/heartbeat``.

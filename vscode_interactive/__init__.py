@@ -9,15 +9,6 @@ from __future__ import annotations
 
 from ._arch import Arch, current_arch, get_code_server_info
 from ._channel import request_resume, request_status
-from ._compat import (
-    DOWNLOAD_DIR,
-    EXECUTABLE_NAME,
-    HEARTBEAT_PATH,
-    download_file,
-    download_vscode,
-    get_installed_extensions,
-    is_extension_installed,
-)
 from ._config import VscodeConfig
 from ._context import ExecutionContext, ExecutionContextManager
 from ._decorator import ClassDecorator, VscodeTask, vscode
@@ -39,11 +30,20 @@ from ._errors import (
     VscodeInteractiveError,
 )
 from ._install import Installation, ensure_installed
+from ._install_compat import (
+    DOWNLOAD_DIR,
+    EXECUTABLE_NAME,
+    HEARTBEAT_PATH,
+    download_file,
+    download_vscode,
+    get_installed_extensions,
+    is_extension_installed,
+)
 from ._lifecycle import Outcome
-from ._reference import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, execute_command, exit_handler
 from ._server import ServerOptions
 from ._session import Session, SessionConfig
 from ._supervisor import SupervisionResult, Supervisor
+from ._supervisor_compat import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, execute_command, exit_handler
 from ._workspace import WorkspaceFiles, prepare_workspace
 from ._workspace._compat import (
     INTERACTIVE_DEBUGGING_FILE_NAME,

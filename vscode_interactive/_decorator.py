@@ -17,9 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, TypeVar, overload
-
-from typing_extensions import ParamSpec
+from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from ._config import VscodeConfig
 from ._server import AuthMode

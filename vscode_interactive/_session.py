@@ -25,9 +25,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-
-from typing_extensions import ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from ._config import VscodeConfig
 from ._context import ExecutionContextManager
@@ -37,15 +35,17 @@ from ._errors import (
     ReloadError,
     ServerExitedError,
 )
-from ._install import Installation
 from ._layout import StateLayout
 from ._lifecycle import Outcome
 from ._ports import Clock, Environment
 from ._reload import reload_function
 from ._server import MAX_IDLE_SECONDS, AuthMode, ServerOptions
-from ._supervision import SupervisionResult
 from ._target import target_of
-from ._workspace import WorkspaceFiles
+
+if TYPE_CHECKING:
+    from ._install import Installation
+    from ._supervision import SupervisionResult
+    from ._workspace import WorkspaceFiles
 
 __all__ = ["ENV_ENABLE", "RealSteps", "Session", "SessionConfig", "SessionSteps"]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -303,9 +304,10 @@ class Session:
                 log_tail=result.log_tail,
             ) from failure
         if outcome is Outcome.INTERRUPTED:
-            signum = result.signal or 15
-            if signum == 2:
+            signum = result.signal or signal.SIGTERM
+            if signum == signal.SIGINT:
                 raise KeyboardInterrupt
+            # A shell reports a job killed by signal n as 128 + n; so do we.
             raise SystemExit(128 + signum)
         raise AssertionError(f"unhandled outcome {outcome}")  # pragma: no cover
 

@@ -90,6 +90,10 @@ class Harness:
     """exit_handler wired to fakes; counts post_execute calls and checks the group is gone."""
 
     def __init__(self, tmp: Path, process: FakeProcess | None = None, **env: str) -> None:
+        # Never the real ~/.local/share: a code-server running on the machine touches its
+        # heartbeat there, which would count as activity against this fake clock.
+        env.setdefault("XDG_DATA_HOME", str(tmp / "xdg-data"))
+        env.setdefault("HOME", str(tmp / "home"))
         self.clock = FakeClock()
         self.process = process or FakeProcess(self.clock)
         self.interrupts = FakeInterrupts()

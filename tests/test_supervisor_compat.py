@@ -102,7 +102,8 @@ class Harness:
         self.seams = SupervisorSeams(
             clock=self.clock,
             probe=FakeHealthProbe(self.clock, lambda now: Health("alive", 0)),
-            environment=FakeEnvironment(env),
+            # HOME in tmp: the default heartbeat file must not be this machine's real one.
+            environment=FakeEnvironment({"HOME": str(tmp), **env}),
             interrupts=self.interrupts,
             wakeup=FakeWakeup(self.clock),
         )

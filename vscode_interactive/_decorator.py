@@ -17,11 +17,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
-from ._config import VscodeConfig
-from ._server import AuthMode
 from ._session import Session, SessionConfig
+
+if TYPE_CHECKING:
+    from ._config import VscodeConfig
+    from ._server import AuthMode
 
 __all__ = ["ClassDecorator", "VscodeTask", "vscode"]
 

@@ -29,22 +29,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from ._config import VscodeConfig
-from ._context import ExecutionContextManager
-from ._errors import (
-    ConfigError,
-    IdleTimeoutError,
-    ReloadError,
-    ServerExitedError,
-)
+from ._errors import ConfigError, IdleTimeoutError, ReloadError, ServerExitedError
 from ._layout import StateLayout
-from ._lifecycle import Outcome
-from ._ports import Clock, Environment
-from ._reload import reload_function
-from ._server import MAX_IDLE_SECONDS, AuthMode, ServerOptions
-from ._target import target_of
+from ._server import MAX_IDLE_SECONDS
 
+# Only what defining SessionConfig and @vscode needs is imported here: a job imports this
+# module at start-up, and the installer, supervisor, workspace writer and reloader (with
+# urllib, ssl, inspect, ...) are needed only once a session opens the IDE.
 if TYPE_CHECKING:
     from ._install import Installation
+    from ._ports import Clock, Environment
+    from ._server import AuthMode, ServerOptions
     from ._supervision import SupervisionResult
     from ._workspace import WorkspaceFiles
 
@@ -215,6 +210,8 @@ class Session:
         forced = _parse_enable(self._env.get(ENV_ENABLE))
         if forced is not None:
             return forced
+        from ._context import ExecutionContextManager
+
         if ExecutionContextManager.current_context().is_local_execution():
             return False
         return self.config.enable
@@ -248,6 +245,10 @@ class Session:
         failure: BaseException | None,
     ) -> Callable[..., Any]:
         """Install, write the workspace, supervise; return the function to resume with."""
+        from ._lifecycle import Outcome
+        from ._reload import reload_function
+        from ._target import target_of
+
         installation = self._steps.install(self.config)
         target = target_of(fn)
         shown: BaseException | None = failure
@@ -265,6 +266,8 @@ class Session:
             self._raise_for(result, failure)
 
     def _server_options(self, installation: Installation, files: WorkspaceFiles) -> ServerOptions:
+        from ._server import ServerOptions
+
         config = self.config
         layout = config.layout()
         return ServerOptions(
@@ -285,6 +288,8 @@ class Session:
         )
 
     def _raise_for(self, result: SupervisionResult, failure: BaseException | None) -> None:
+        from ._lifecycle import Outcome
+
         outcome = result.outcome
         if outcome is Outcome.IDLE_TIMEOUT:
             raise IdleTimeoutError(

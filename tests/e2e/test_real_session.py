@@ -1,0 +1,242 @@
+"""A failing job opens a real code-server; the IDE answers, resumes with the fixed source,
+or stops when idle; afterwards no code-server process and no session file remain."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import subprocess
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.support import (
+    CLI,
+    Job,
+    code_server_processes,
+    http_request,
+    session_files,
+    wait_for,
+    wait_for_session,
+    wait_until_no_code_server,
+)
+
+pytestmark = pytest.mark.e2e
+
+_JOB_TIMEOUT = 60.0
+
+# Each job divides by zero on the line marked BUG; the test "fixes" it by editing that line.
+_DECORATOR_JOB = """\
+import logging
+
+from vscode_interactive import SessionConfig, vscode
+
+logging.basicConfig(level=logging.INFO)
+
+
+@vscode(
+    run_task_first=True,
+    port=0,
+    auth="none",
+    max_idle_seconds={idle},
+    session_config=SessionConfig(check_interval=0.5, grace_seconds=2.0),
+)
+def compute(value: int) -> float:
+    return value / 0  # BUG
+
+
+if __name__ == "__main__":
+    print("RESULT", compute(84), flush=True)
+"""
+
+_SESSION_JOB = """\
+import logging
+
+from vscode_interactive import IdleTimeoutError, Session, SessionConfig
+
+logging.basicConfig(level=logging.INFO)
+
+
+def compute(value: int) -> float:
+    return value / 0  # BUG
+
+
+if __name__ == "__main__":
+    config = SessionConfig(
+        port=0,
+        auth="{auth}",
+        run_task_first=True,
+        max_idle_seconds={idle},
+        check_interval=0.5,
+        grace_seconds=2.0,
+    )
+    try:
+        print("RESULT", Session(config).run(compute, 84), flush=True)
+    except IdleTimeoutError as error:
+        print("IDLE", type(error.__cause__).__name__, error, flush=True)
+        raise
+"""
+
+
+def _write_job(workspace: Path, template: str, **values: object) -> Path:
+    script = workspace / "job.py"
+    script.write_text(template.format(**values))
+    return script
+
+
+def _fix_the_bug(script: Path) -> None:
+    source = script.read_text()
+    assert "value / 0  # BUG" in source
+    script.write_text(source.replace("value / 0  # BUG", "value / 2  # fixed"))
+
+
+def _resume(workspace: Path) -> str:
+    done = subprocess.run(
+        [CLI, "resume", "--yes", "--workspace", str(workspace)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _assert_heartbeat_alive(url: str) -> None:
+    """/healthz reports an 'alive' heartbeat once a real request reached code-server."""
+
+    def alive() -> dict[str, object] | None:
+        answer = http_request(url + "/healthz")
+        assert answer.status == 200
+        body: dict[str, object] = json.loads(answer.body)
+        return body if body.get("status") == "alive" else None
+
+    body = wait_for(alive, timeout=10, what="an alive heartbeat in /healthz")
+    heartbeat = body["lastHeartbeat"]
+    assert isinstance(heartbeat, int) and heartbeat > 0
+
+
+def _open_workbench(url: str, workspace: Path, cookie: str | None = None) -> None:
+    """GET / redirects to the workspace folder, whose page is the VS Code workbench."""
+    root = http_request(url + "/", cookie=cookie)
+    assert root.status == 302
+    location = root.header("Location")
+    assert location.startswith("./?folder=")
+    assert urllib.parse.unquote(location.removeprefix("./?folder=")) == str(workspace)
+    page = http_request(url + "/" + location.removeprefix("./"), cookie=cookie)
+    assert page.status == 200
+    assert "vscode-workbench-web-configuration" in page.text
+    assert re.search(r"static/out/vs/code/browser/workbench/workbench\.js", page.text)
+    assert "4.139.1" in page.text  # codeServerVersion in the product configuration
+
+
+def _assert_all_gone(workspace: Path, warm_cache: Path) -> None:
+    left = wait_until_no_code_server(warm_cache)
+    assert left == [], f"code-server processes survived the session: {left}"
+    assert session_files(workspace) == []
+
+
+def test_failing_job_opens_the_ide_and_resume_runs_the_fixed_source(
+    e2e_env: dict[str, str], e2e_workspace: Path, warm_cache: Path
+) -> None:
+    """@vscode(run_task_first=True) on a failing function: status and /healthz answer, GET /
+    serves the workbench, the heartbeat turns alive, and `vscode-interactive resume --yes`
+    after fixing the file makes the job print the fixed value and exit 0."""
+    script = _write_job(e2e_workspace, _DECORATOR_JOB, idle=600)
+    assert code_server_processes(warm_cache) == []
+    job = Job(script, e2e_env).start()
+    try:
+        status = wait_for_session(e2e_workspace, job)
+        url = str(status["url"])
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+        assert status["password_file"] is None
+        assert int(str(status["server_pid"])) > 0
+        assert code_server_processes(warm_cache), "no process runs the extracted code-server"
+
+        health = http_request(url + "/healthz")
+        assert health.status == 200 and b'"status"' in health.body
+
+        _open_workbench(url, e2e_workspace)
+        _assert_heartbeat_alive(url)
+
+        _fix_the_bug(script)
+        assert "resume accepted" in _resume(e2e_workspace)
+        assert job.wait(_JOB_TIMEOUT) == 0, job.describe()
+        assert job.stdout.splitlines() == ["RESULT 42.0"]
+        assert "ZeroDivisionError: division by zero" in job.stderr
+        assert "VS Code is ready in your browser" in job.stderr
+    finally:
+        job.kill()
+    _assert_all_gone(e2e_workspace, warm_cache)
+
+
+def test_password_auth_shows_the_login_page_and_refuses_a_wrong_password(
+    e2e_env: dict[str, str], e2e_workspace: Path, warm_cache: Path
+) -> None:
+    """Session.run with auth="password": GET / redirects to the login page, a wrong password
+    is refused, the one in the 0600 password file opens the workbench; resume then returns."""
+    script = _write_job(e2e_workspace, _SESSION_JOB, auth="password", idle=600)
+    job = Job(script, e2e_env).start()
+    try:
+        status = wait_for_session(e2e_workspace, job)
+        url = str(status["url"])
+        password_file = Path(str(status["password_file"]))
+        assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+        password = password_file.read_text().strip()
+        assert len(password) >= 24
+        assert password not in (Path("/proc") / str(status["server_pid"]) / "cmdline").read_text(
+            errors="replace"
+        )
+
+        root = http_request(url + "/")
+        assert root.status == 302 and "login" in root.header("Location")
+        login = http_request(url + "/login")
+        assert login.status == 200
+        assert re.search(r'<input[^>]*name="password"', login.text)
+        assert "code-server-session" not in root.header("Set-Cookie")
+
+        wrong = http_request(url + "/login", method="POST", form={"password": password + "x"})
+        assert "code-server-session" not in wrong.header("Set-Cookie")
+        assert wrong.status != 302 and "Incorrect password" in wrong.text
+
+        right = http_request(url + "/login", method="POST", form={"password": password})
+        assert right.status == 302
+        cookie = right.header("Set-Cookie").split(";", 1)[0]
+        assert cookie.startswith("code-server-session=")
+        _open_workbench(url, e2e_workspace, cookie=cookie)
+        _assert_heartbeat_alive(url)
+
+        _fix_the_bug(script)
+        _resume(e2e_workspace)
+        assert job.wait(_JOB_TIMEOUT) == 0, job.describe()
+        assert job.stdout.splitlines() == ["RESULT 42.0"]
+    finally:
+        job.kill()
+    _assert_all_gone(e2e_workspace, warm_cache)
+    assert not password_file.exists()
+
+
+def test_idle_session_ends_with_idle_timeout_error_from_the_failure(
+    e2e_env: dict[str, str], e2e_workspace: Path, warm_cache: Path
+) -> None:
+    """With max_idle_seconds=3 and nobody using the IDE, the job fails with IdleTimeoutError
+    whose cause is the original ZeroDivisionError, and code-server is stopped."""
+    script = _write_job(e2e_workspace, _SESSION_JOB, auth="none", idle=3)
+    job = Job(script, e2e_env).start()
+    try:
+        status = wait_for_session(e2e_workspace, job)
+        assert status["max_idle_seconds"] == 3
+        assert job.wait(_JOB_TIMEOUT) == 1, job.describe()
+    finally:
+        job.kill()
+    out = job.stdout.splitlines()
+    assert len(out) == 1 and out[0].startswith("IDLE ZeroDivisionError "), job.describe()
+    assert "idle for" in out[0] and "(limit 3 s)" in out[0]
+    err = job.stderr
+    cause = err.rfind("ZeroDivisionError: division by zero")
+    chained = err.rfind("The above exception was the direct cause of the following exception")
+    final = err.rfind("IdleTimeoutError:")
+    assert 0 <= cause < chained < final, job.describe()
+    _assert_all_gone(e2e_workspace, warm_cache)

@@ -133,6 +133,26 @@ def test_heartbeat_before_launch_does_not_count() -> None:
     assert state.last_activity == T0
 
 
+def test_future_heartbeat_counts_once_not_until_the_clock_catches_up() -> None:
+    """A heartbeat from the future (clock stepped back) counts as activity once, as 'now'."""
+    future_ms = int((WALL0 + 10_000) * 1000)
+    health = Health("alive", future_ms)
+    state, _ = step(running(), obs(T0 + 5, probed=True, health=health), LIMITS)
+    assert state.last_activity == T0 + 5
+    still, _ = step(state, obs(T0 + 60, probed=True, health=health), LIMITS)
+    assert still.last_activity == T0 + 5
+    done, _ = step(still, obs(T0 + 105, probed=True, health=health), LIMITS)
+    assert done.outcome is Outcome.IDLE_TIMEOUT
+
+
+def test_future_heartbeat_file_counts_once() -> None:
+    """The same rule for the heartbeat file: an unchanged future mtime is not new activity."""
+    mtime = WALL0 + 10_000
+    state, _ = step(running(), obs(T0 + 5, probed=True, heartbeat_file_mtime=mtime), LIMITS)
+    done, _ = step(state, obs(T0 + 105, probed=True, heartbeat_file_mtime=mtime), LIMITS)
+    assert done.outcome is Outcome.IDLE_TIMEOUT
+
+
 def test_future_heartbeat_is_clamped_to_now() -> None:
     """A heartbeat ahead of our wall clock counts as 'now', never as the future."""
     future_ms = int((WALL0 + 1_000) * 1000)

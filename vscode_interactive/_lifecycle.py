@@ -135,6 +135,7 @@ class State:
     next_probe_at: float
     ready_at: float | None = None
     last_heartbeat_ms: int = 0
+    last_heartbeat_file_mtime: float | None = None
     outcome: Outcome | None = None
     failure: StartFailure | None = None
     detail: str = ""
@@ -161,20 +162,32 @@ def initial_state(now: float, *, phase: Phase = Phase.STARTING) -> State:
 
 
 def _absorb_activity(state: State, obs: Observation, limits: Limits) -> State:
+    """Move ``last_activity`` for heartbeats that are new since the previous probe.
+
+    Only a heartbeat that *advanced* counts, and never as later than now: a timestamp in the
+    future (the wall clock stepped back after it was written) counts once, as "now", instead
+    of keeping the session busy until our clock catches up with it.
+    """
     if not obs.probed:
         return state
     activity = state.last_activity
     heartbeat_ms = state.last_heartbeat_ms
-    if obs.health is not None and obs.health.last_heartbeat_ms > 0:
-        heartbeat_ms = max(heartbeat_ms, obs.health.last_heartbeat_ms)
-        age = max(0.0, obs.wall - obs.health.last_heartbeat_ms / 1000)
+    file_mtime = state.last_heartbeat_file_mtime
+    if obs.health is not None and obs.health.last_heartbeat_ms > heartbeat_ms:
+        heartbeat_ms = obs.health.last_heartbeat_ms
+        age = max(0.0, obs.wall - heartbeat_ms / 1000)
         activity = max(activity, obs.monotonic - age)
-    if obs.heartbeat_file_mtime is not None:
-        age = max(0.0, obs.wall - obs.heartbeat_file_mtime)
+    if obs.heartbeat_file_mtime is not None and obs.heartbeat_file_mtime != file_mtime:
+        file_mtime = obs.heartbeat_file_mtime
+        age = max(0.0, obs.wall - file_mtime)
         activity = max(activity, obs.monotonic - age)
     next_probe = min(obs.monotonic + limits.check_interval, activity + limits.max_idle_seconds)
     return replace(
-        state, last_activity=activity, last_heartbeat_ms=heartbeat_ms, next_probe_at=next_probe
+        state,
+        last_activity=activity,
+        last_heartbeat_ms=heartbeat_ms,
+        last_heartbeat_file_mtime=file_mtime,
+        next_probe_at=next_probe,
     )
 
 

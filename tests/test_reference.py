@@ -98,7 +98,9 @@ class Harness:
         self.seams = SupervisorSeams(
             clock=self.clock,
             probe=FakeHealthProbe(self.clock, lambda now: Health("alive", 0)),
-            environment=FakeEnvironment(env),
+            # Never the real ~/.local/share: a code-server running on this machine would
+            # keep that heartbeat fresh and no idle test could ever end.
+            environment=FakeEnvironment({"XDG_DATA_HOME": str(tmp / "xdg"), **env}),
             interrupts=self.interrupts,
             wakeup=FakeWakeup(self.clock),
         )

@@ -20,6 +20,9 @@ Behaviour knobs, all environment variables:
 ``FAKE_CS_GRANDCHILD_IGNORES_SIGTERM=1``  ... and ignores SIGTERM
 ``FAKE_CS_PIDS=path``             write [own pid, grandchild pid?] as JSON once started
 ``FAKE_CS_HEARTBEAT_EVERY=s``     beat every s seconds (an open browser tab)
+``FAKE_CS_WINDOW=path``           with ``--session-socket``: serve the window registry there,
+                                  with one connected window whose CLI socket appends each
+                                  request POSTed to it to ``path`` (one JSON per line)
 
 Use :func:`install_fake_code_server` to get an executable named ``code-server``.
 """
@@ -31,6 +34,7 @@ import http.server
 import json
 import os
 import signal
+import socketserver
 import subprocess
 import sys
 import threading
@@ -49,6 +53,7 @@ _VALUE_FLAGS = {
     "--config",
     "--socket",
     "--idle-timeout-seconds",
+    "--session-socket",
 }
 _BOOL_FLAGS = {
     "--disable-telemetry",
@@ -164,6 +169,40 @@ def _handler(heart: _Heart, password: str | None) -> type[http.server.BaseHTTPRe
     return Handler
 
 
+class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def _serve_window_registry(registry: str, record: str) -> None:
+    """code-server's session registry with one window, and that window's CLI socket."""
+    window = str(Path(registry).with_name("fake-window.sock"))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _send(self, body: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:  # the registry: GET /session?filePath=...
+            self._send(json.dumps({"socketPath": window}).encode())
+
+        def do_POST(self) -> None:  # the window's CLI: POST / {"type": "open", ...}
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with Path(record).open("a") as out:
+                out.write(body.decode() + "\n")
+            self._send(b"null")
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    for path in (registry, window):
+        Path(path).unlink(missing_ok=True)  # like code-server: a stale socket is replaced
+        server = _UnixHTTPServer(path, Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
 def _spawn_grandchild() -> subprocess.Popen[bytes]:
     code = "import signal, time\n"
     if os.environ.get("FAKE_CS_GRANDCHILD_IGNORES_SIGTERM"):
@@ -222,6 +261,8 @@ def main() -> int:
         return 1
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    if os.environ.get("FAKE_CS_WINDOW") and options.get("--session-socket"):
+        _serve_window_registry(options["--session-socket"], os.environ["FAKE_CS_WINDOW"])
     print(f"[fake code-server] HTTP server listening on http://{host}:{port}/", flush=True)
     print(f"[fake code-server] folder {positional[-1] if positional else '(none)'}", flush=True)
     every = float(os.environ.get("FAKE_CS_HEARTBEAT_EVERY", "0"))

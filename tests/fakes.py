@@ -12,6 +12,7 @@ import hashlib
 import io
 import signal
 import tarfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from vscode_interactive._ports import (
     Clock,
     CommandResult,
     CommandRunner,
+    EditorWindows,
     Environment,
     Fetcher,
     Health,
@@ -43,6 +45,7 @@ __all__ = [
     "FakeArtifactStore",
     "FakeClock",
     "FakeCommandRunner",
+    "FakeEditorWindows",
     "FakeEnvironment",
     "FakeFetcher",
     "FakeHealthProbe",
@@ -317,6 +320,32 @@ class FakeWakeup:
         return notified
 
 
+class FakeEditorWindows:
+    """code-server's window registry: ``windows`` are the answers of successive
+    :meth:`newest` calls (the last one repeats; empty means no window ever connects).
+    :meth:`open` records each request (``opened`` is set after the first), or raises
+    ``OSError`` for a window in ``refusing``."""
+
+    def __init__(self, windows: Sequence[str | None] = (), refusing: Sequence[str] = ()) -> None:
+        self._answers = list(windows)
+        self.refusing = set(refusing)
+        self.lookups: list[tuple[Path, Path]] = []
+        self.requests: list[tuple[str, dict[str, object]]] = []
+        self.opened = threading.Event()
+
+    def newest(self, registry: Path, containing: Path, timeout: float) -> str | None:
+        self.lookups.append((registry, containing))
+        if not self._answers:
+            return None
+        return self._answers.pop(0) if len(self._answers) > 1 else self._answers[0]
+
+    def open(self, window: str, request: Mapping[str, object], timeout: float) -> None:
+        if window in self.refusing:
+            raise OSError(f"{window}: connection refused")
+        self.requests.append((window, dict(request)))
+        self.opened.set()
+
+
 class FakePortAllocator:
     """Hands out ``free`` ports in turn (the last one repeats); ``taken`` ports are busy."""
 
@@ -417,4 +446,5 @@ def _conformance(clock: FakeClock) -> None:
     _i: Interrupts = FakeInterrupts()
     _w: Wakeup = FakeWakeup(clock)
     _a: PortAllocator = FakePortAllocator()
+    _ew: EditorWindows = FakeEditorWindows()
     _s: ArtifactStore = FakeArtifactStore(Path())

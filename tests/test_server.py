@@ -203,3 +203,29 @@ def test_guardian_argv() -> None:
         "--x",
     ]
     assert argv == expected
+
+
+def test_argv_names_the_window_registry_before_the_folder() -> None:
+    """A session socket becomes --session-socket, still before the folder; none, no flag."""
+    argv = build_argv(OPTIONS, 1, session_socket=Path("/s/ipc.sock"))
+    assert argv[argv.index("--session-socket") + 1] == "/s/ipc.sock"
+    assert argv[-1] == "/work/project"
+    assert "--session-socket" not in build_argv(OPTIONS, 1)
+
+
+def test_banner_says_what_the_url_lands_on() -> None:
+    """With a landing target, the line after the URL names the file and line it opens."""
+    text = render_banner(
+        url="http://127.0.0.1:8080/?folder=%2Fw&payload=x",
+        port=8080,
+        password_file=None,
+        state_dir=Path("/s"),
+        in_kubernetes=False,
+        lands_on="/w/train.py:12",
+    )
+    lines = text.splitlines()
+    url = lines.index("  Open:      http://127.0.0.1:8080/?folder=%2Fw&payload=x")
+    assert lines[url + 1] == "  Lands on:  /w/train.py:12"
+    assert "Lands on" not in render_banner(
+        url="u", port=1, password_file=None, state_dir=Path("/s"), in_kubernetes=False
+    )

@@ -312,3 +312,19 @@ def test_summarize_failure_is_one_short_line() -> None:
     long = summarize_failure(RuntimeError("x" * 500))
     assert long is not None and len(long) == 200 and long.endswith("...")
     assert summarize_failure(KeyError()) == "KeyError"
+
+
+def test_the_ide_opens_on_the_front_page_and_the_line_that_raised(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """The server options carry the workspace's open_first: DEBUGGING.md, then the line
+    of the job's source that raised."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+    steps.before_outcome.append(
+        lambda: job_module.write_text("def divide(a, b):\n    return 0.0\n")
+    )
+    session = make_session(tmp_path, steps, run_task_first=True)
+    assert session.run(load_divide(), 1, 0) == 0.0
+    front, raised = steps.options[0].open_files
+    assert front.path == session.config.layout().front_page and front.line == 1
+    assert (raised.path, raised.line) == (job_module, 3)

@@ -17,6 +17,7 @@ import pytest
 
 from tests.fakes import (
     FakeClock,
+    FakeEditorWindows,
     FakeEnvironment,
     FakeHealthProbe,
     FakeInterrupts,
@@ -27,11 +28,13 @@ from tests.fakes import (
 )
 from vscode_interactive import ConfigError, ResumeError, ServerStartError
 from vscode_interactive._channel import ChannelServer
+from vscode_interactive._landing import landing_url, open_request
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._lifecycle import Outcome
 from vscode_interactive._ports import Health
 from vscode_interactive._server import ServerOptions
 from vscode_interactive._supervisor import Supervisor, SupervisorSeams
+from vscode_interactive._workspace import SourceLocation
 
 READY_AFTER = 1.0
 
@@ -50,6 +53,7 @@ class Rig:
     announced: list[str] = field(default_factory=list)
     interrupts: FakeInterrupts = field(default_factory=FakeInterrupts)
     fired_at: list[float] = field(default_factory=list)
+    windows: FakeEditorWindows = field(default_factory=FakeEditorWindows)
 
     def __post_init__(self) -> None:
         self.bin = self.tmp / "bin"
@@ -90,6 +94,7 @@ class Rig:
             interrupts=self.interrupts,
             port_allocator=self.allocator,
             wakeup=FakeWakeup(self.clock),
+            editor_windows=self.windows,
         )
         return Supervisor(self.options(**changes), seams=seams, announce=self.announced.append)
 
@@ -483,3 +488,35 @@ def test_another_live_session_in_the_state_dir_is_refused(rig: Rig) -> None:
     assert rig.layout.password_file.read_text() == "first session's"
     assert rig.layout.session_info.exists()
     assert rig.launcher.launches == []
+
+
+def test_open_files_land_the_url_and_greet_each_new_window(rig: Rig) -> None:
+    """With open_files: the banner and status show the landing URL and what it opens,
+    code-server gets a window registry, a new window is asked to open the files, and the
+    registry socket is gone afterwards."""
+    front = SourceLocation(rig.layout.front_page, 1)
+    raised = SourceLocation(rig.layout.workspace / "job.py", 7)
+    rig.windows = FakeEditorWindows(["/tmp/ipc-1.sock"])
+    sup = rig.supervisor(FakeProcess(rig.clock), open_files=(front, raised))
+    seen: dict[str, object] = {}
+
+    def once_greeted() -> None:
+        assert rig.windows.opened.wait(10)
+        seen["status"] = sup.status()
+        argv = rig.launcher.launches[0].argv
+        Path(argv[argv.index("--session-socket") + 1]).touch()  # code-server leaves it
+        sup.request_resume()
+
+    rig.at(3, once_greeted)
+    sup.run()
+    argv = rig.launcher.launches[0].argv
+    registry = Path(argv[argv.index("--session-socket") + 1])
+    assert argv[-1] == str(rig.layout.workspace)
+    landing = landing_url("http://127.0.0.1:41000", folder=rig.layout.workspace, reveal=raised)
+    status = seen["status"]
+    assert isinstance(status, dict)
+    assert (status["url"], status["server_url"]) == (landing, "http://127.0.0.1:41000")
+    assert f"  Open:      {landing}\n  Lands on:  {raised.goto}\n" in rig.announced[0]
+    assert rig.windows.requests == [("/tmp/ipc-1.sock", open_request([front, raised]))]
+    assert rig.windows.lookups[0] == (registry, front.path)
+    assert not registry.exists()

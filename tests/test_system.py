@@ -23,6 +23,7 @@ from vscode_interactive._system import (
     SocketPortAllocator,
     SubprocessRunner,
     SystemClock,
+    UnixSocketEditorWindows,
     UrllibHealthProbe,
     _group_has_live_member,
 )
@@ -222,3 +223,11 @@ def test_group_of_only_zombies_is_not_alive() -> None:
         time.sleep(0.02)
     assert _group_has_live_member(handle.pid) is False
     assert handle.group_alive() is False
+
+
+def test_editor_windows_without_code_server_find_nothing_and_cannot_open(tmp_path: Path) -> None:
+    """No registry socket: no window; a window socket that is gone: OSError."""
+    windows = UnixSocketEditorWindows()
+    assert windows.newest(tmp_path / "ipc.sock", tmp_path / "a.py", 1.0) is None
+    with pytest.raises(FileNotFoundError):
+        windows.open(str(tmp_path / "window.sock"), {"type": "open"}, 1.0)

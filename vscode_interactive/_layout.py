@@ -64,6 +64,11 @@ class StateLayout:
         return self.root / "code-server.log"
 
     @property
+    def editor_registry(self) -> Path:
+        """code-server's ``--session-socket``: where IDE windows register their CLI socket."""
+        return self.root / "code-server-ipc.sock"
+
+    @property
     def resume_socket(self) -> Path:
         """Unix socket the supervisor listens on for resume requests."""
         return self.root / "resume.sock"

@@ -21,6 +21,7 @@ __all__ = [
     "Clock",
     "CommandResult",
     "CommandRunner",
+    "EditorWindows",
     "Environment",
     "Fetcher",
     "Health",
@@ -225,4 +226,19 @@ class ArtifactStore(Protocol):
 
     def contains(self, url: str, sha256: str | None = None) -> bool:
         """True when ``url`` is present and complete, so fetching it needs no network."""
+        ...
+
+
+class EditorWindows(Protocol):
+    """code-server's registry of connected IDE windows, and each window's remote CLI."""
+
+    def newest(self, registry: Path, containing: Path, timeout: float) -> str | None:
+        """The CLI socket of the most recently connected window whose folder holds
+        ``containing``, asking the registry socket ``registry``; None when no window is
+        connected or the registry does not answer."""
+        ...
+
+    def open(self, window: str, request: Mapping[str, object], timeout: float) -> None:
+        """Send ``request`` (a remote-CLI ``open``) to the window's CLI socket ``window``;
+        raise ``OSError`` when it is not accepted."""
         ...

@@ -10,7 +10,10 @@ to its ports. Facts about code-server this module relies on:
   serving; both are removed from the child environment;
 * only the **last** positional argument counts: a folder (or ``.code-workspace`` file) to
   open. Files given before it are ignored by the web client, so the folder always comes
-  last and files cannot be opened from the command line;
+  last and files cannot be opened from the command line (see
+  :mod:`vscode_interactive._landing` for how they are opened instead);
+* ``--session-socket`` is the registry where each IDE window registers its remote-CLI
+  socket; a Unix socket path holds at most 107 bytes;
 * the heartbeat file is ``$XDG_DATA_HOME/code-server/heartbeat``; the supervisor points
   ``XDG_DATA_HOME`` at a directory of the session so the file is known and not shared.
 """
@@ -21,11 +24,14 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from ._errors import ConfigError, ServerStartError
 from ._layout import StateLayout
 from ._lifecycle import StartFailure
+
+if TYPE_CHECKING:
+    from ._workspace import SourceLocation
 
 __all__ = [
     "EXIT_CODE_SUCCESS",
@@ -78,6 +84,9 @@ class ServerOptions:
     ``data_home`` (the child's ``XDG_DATA_HOME``) defaults to ``<state dir>/xdg-data``.
     ``extra_args`` are flags placed before the folder; ``extra_env`` is added to the
     child's environment (it cannot override ``PASSWORD`` or ``XDG_DATA_HOME``).
+    ``open_files`` is what the IDE shows on start, front first (the front page, then the
+    line that raised): the landing URL opens the last one, and every window that connects
+    is asked to open them all (see :mod:`vscode_interactive._landing`).
     """
 
     executable: Path
@@ -99,6 +108,7 @@ class ServerOptions:
     data_home: Path | None = None
     port_retries: int = 3
     use_guardian: bool = True
+    open_files: tuple[SourceLocation, ...] = ()
 
     @property
     def workspace_folder(self) -> Path:
@@ -171,8 +181,12 @@ def base_url(host: str, port: int) -> str:
     return f"http://{_bind_host(shown)}:{port}"
 
 
-def build_argv(options: ServerOptions, port: int) -> list[str]:
-    """The code-server command line; the workspace folder is the last argument."""
+def build_argv(
+    options: ServerOptions, port: int, *, session_socket: Path | None = None
+) -> list[str]:
+    """The code-server command line; the workspace folder is the last argument.
+
+    ``session_socket`` is where code-server's registry of IDE windows listens."""
     return [
         str(options.executable),
         "--bind-addr",
@@ -184,6 +198,7 @@ def build_argv(options: ServerOptions, port: int) -> list[str]:
         str(options.user_data_dir),
         "--extensions-dir",
         str(options.extensions_dir),
+        *(("--session-socket", str(session_socket)) if session_socket is not None else ()),
         *options.extra_args,
         str(options.workspace_folder),
     ]
@@ -222,13 +237,18 @@ def render_banner(
     pod_name: str | None = None,
     failure_summary: str | None = None,
     max_idle_seconds: float | None = None,
+    lands_on: str | None = None,
 ) -> str:
-    """The one message that tells the user how to reach the IDE and how to resume."""
+    """The one message that tells the user how to reach the IDE and how to resume.
+
+    ``lands_on`` (``path:line``) says what the URL opens."""
     rule = "=" * 72
     lines = [rule, "vscode-interactive: VS Code is ready in your browser", ""]
     if failure_summary:
         lines += [f"  Why you are here: {failure_summary}", ""]
     lines.append(f"  Open:      {url}")
+    if lands_on:
+        lines.append(f"  Lands on:  {lands_on}")
     if password_file is not None:
         lines.append(f"  Password:  in {password_file} (readable only by this user)")
     else:

@@ -285,6 +285,7 @@ class Session:
             max_lifetime_seconds=config.max_lifetime_seconds,
             grace_seconds=config.grace_seconds,
             extra_env={**installation.env, **files.environment},
+            open_files=files.open_first,
         )
 
     def _raise_for(self, result: SupervisionResult, failure: BaseException | None) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ._lifecycle import Outcome
 from ._ports import (
     Clock,
+    EditorWindows,
     Environment,
     HealthProbe,
     Interrupts,
@@ -20,6 +21,7 @@ from ._system import (
     SignalInterrupts,
     SocketPortAllocator,
     SystemClock,
+    UnixSocketEditorWindows,
     UrllibHealthProbe,
 )
 
@@ -64,3 +66,4 @@ class SupervisorSeams:
     interrupts: Interrupts = field(default_factory=SignalInterrupts)
     port_allocator: PortAllocator = field(default_factory=SocketPortAllocator)
     wakeup: Wakeup | None = None
+    editor_windows: EditorWindows = field(default_factory=UnixSocketEditorWindows)

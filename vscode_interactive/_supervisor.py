@@ -29,6 +29,7 @@ from . import _guardian
 from ._channel import ChannelServer, Reply
 from ._errors import ResumeError, ServerStartError
 from ._files import mtime_or_none, read_log_tail, remove_quietly, write_json_atomic, write_secret
+from ._landing import Greeting, landing_url
 from ._lifecycle import (
     ActionKind,
     Limits,
@@ -78,7 +79,9 @@ class Supervisor:
     :meth:`request_resume`, :meth:`interrupt` (deliver SIGTERM/SIGINT yourself when running
     outside the main thread, where signal handlers cannot be installed) and :meth:`status`.
     ``announce`` receives the connection banner once (default: printed to stderr);
-    ``failure_summary`` is one line shown next to the URL.
+    ``failure_summary`` is one line shown next to the URL. With ``options.open_files`` the
+    URL shown (banner, ``status``) is the landing URL, and new IDE windows are greeted
+    with those files (:mod:`vscode_interactive._landing`).
     """
 
     def __init__(
@@ -113,12 +116,23 @@ class Supervisor:
         self._password_written = False
         self._session_written = False
         self._announced = False
+        self._greeting: Greeting | None = None
 
     # -- controls (any thread) -------------------------------------------------------
 
     @property
     def url(self) -> str:
+        """The server's base URL (``http://host:port``)."""
         return self._url
+
+    @property
+    def landing_url(self) -> str:
+        """The URL to open: the base URL plus what the IDE shows first."""
+        if not self._url:
+            return ""
+        files = self.options.open_files
+        reveal = files[-1] if files else None
+        return landing_url(self._url, folder=self.options.workspace_folder, reveal=reveal)
 
     def request_resume(self) -> str:
         """Ask the running session to stop the IDE and end with ``RESUMED``."""
@@ -158,7 +172,8 @@ class Supervisor:
         layout = self.options.layout
         return {
             "state": state.phase.value if state is not None else "starting",
-            "url": self._url,
+            "url": self.landing_url,
+            "server_url": self._url,
             "port": self._port,
             "supervisor_pid": os.getpid(),
             "server_pid": self._server_pid,
@@ -197,6 +212,8 @@ class Supervisor:
             unsubscribe = self._seams.interrupts.subscribe(self.interrupt)
             yield
         finally:
+            if self._greeting is not None:
+                self._greeting.close()
             unsubscribe()
             channel.close()
             if self._session_written:
@@ -216,6 +233,12 @@ class Supervisor:
         layout.root.mkdir(parents=True, exist_ok=True)
         options.xdg_data_home.mkdir(parents=True, exist_ok=True)
         with self._scope():
+            if options.open_files:
+                self._greeting = Greeting(
+                    self._seams.editor_windows,
+                    options.open_files,
+                    preferred=layout.editor_registry,
+                )
             password = None
             if options.auth == "password":
                 password = secrets.token_urlsafe(24)
@@ -269,7 +292,8 @@ class Supervisor:
                 port=port,
             )
         self._port, self._url = port, base_url(options.host, port)
-        argv = build_argv(options, port)
+        registry = self._greeting.registry if self._greeting is not None else None
+        argv = build_argv(options, port, session_socket=registry)
         argv[0] = executable
         if options.use_guardian and sys.executable:
             argv = guardian_argv(
@@ -400,9 +424,12 @@ class Supervisor:
         if self._announced or not self._url:
             return
         self._announced = True
+        if self._greeting is not None:
+            self._greeting.start()
         env, layout = self._seams.environment, self.options.layout
+        files = self.options.open_files
         banner = render_banner(
-            url=self._url or "(unknown URL)",
+            url=self.landing_url,
             port=self._port,
             password_file=layout.password_file if self._password_written else None,
             state_dir=layout.root,
@@ -410,6 +437,7 @@ class Supervisor:
             pod_name=env.get("HOSTNAME"),
             failure_summary=self._failure_summary,
             max_idle_seconds=self.options.max_idle_seconds,
+            lands_on=files[-1].goto if files else None,
         )
         logger.info("code-server is ready at %s (state directory %s)", self._url, layout.root)
         self._announce(banner)

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -463,3 +464,58 @@ def prepend_to_path(directory: Path) -> None:
     if entries and entries[0] == str(directory):
         return
     os.environ["PATH"] = os.pathsep.join([str(directory), *[e for e in entries if e]])
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP/1.1 over a Unix socket (code-server's registry and the windows' CLI sockets)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self._path)
+        except OSError:
+            sock.close()
+            raise
+        self.sock = sock
+
+
+def _unix_request(
+    path: str, method: str, target: str, body: bytes | None, timeout: float
+) -> tuple[int, bytes]:
+    conn = _UnixHTTPConnection(path, timeout)
+    try:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, target, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read(64 * 1024)
+    finally:
+        conn.close()
+
+
+class UnixSocketEditorWindows:
+    """code-server's session registry (``GET /session?filePath=``) and the remote-CLI
+    ``open`` request (``POST /``), as ``code-server --reuse-window`` sends them."""
+
+    def newest(self, registry: Path, containing: Path, timeout: float) -> str | None:
+        query = urllib.parse.urlencode({"filePath": str(containing)})
+        try:
+            status, body = _unix_request(str(registry), "GET", f"/session?{query}", None, timeout)
+            answer = json.loads(body or b"{}")
+        except (OSError, ValueError, http.client.HTTPException):
+            return None
+        socket_path = answer.get("socketPath") if isinstance(answer, dict) else None
+        return socket_path if status == 200 and isinstance(socket_path, str) else None
+
+    def open(self, window: str, request: Mapping[str, object], timeout: float) -> None:
+        body = json.dumps(dict(request)).encode()
+        try:
+            status, answer = _unix_request(window, "POST", "/", body, timeout)
+        except http.client.HTTPException as error:
+            raise OSError(f"{window}: {error!r}") from error
+        if status != 200:
+            raise OSError(f"{window} answered HTTP {status}: {answer[:200]!r}")

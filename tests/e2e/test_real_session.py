@@ -149,8 +149,10 @@ def test_failing_job_opens_the_ide_and_resume_runs_the_fixed_source(
     job = Job(script, e2e_env).start()
     try:
         status = wait_for_session(e2e_workspace, job)
-        url = str(status["url"])
+        url = str(status["server_url"])
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
+        # What the banner tells the user to open lands on the failing line.
+        assert str(status["url"]).startswith(url + "/?folder=")
         assert status["password_file"] is None
         assert int(str(status["server_pid"])) > 0
         assert code_server_processes(warm_cache), "no process runs the extracted code-server"
@@ -181,7 +183,7 @@ def test_password_auth_shows_the_login_page_and_refuses_a_wrong_password(
     job = Job(script, e2e_env).start()
     try:
         status = wait_for_session(e2e_workspace, job)
-        url = str(status["url"])
+        url = str(status["server_url"])
         password_file = Path(str(status["password_file"]))
         assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
         password = password_file.read_text().strip()

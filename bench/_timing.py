@@ -6,13 +6,16 @@ run and reports ``ours / baseline``; absolute seconds are printed only for conte
 
 from __future__ import annotations
 
+import argparse
+import os
 import platform
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["Measurement", "machine_summary", "measure", "report"]
+__all__ = ["Measurement", "machine_summary", "measure", "parse_archive_args", "report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,6 @@ def measure(
 
 def machine_summary() -> str:
     """One line naming the machine the numbers came from."""
-    import os
-
     return (
         f"{platform.machine()} {platform.system()} {platform.release()}, "
         f"{os.cpu_count()} cpus, Python {platform.python_version()}"
@@ -64,3 +65,19 @@ def report(ours: Measurement, baseline: Measurement, *, target: str = "") -> flo
         f"ratio {ratio:.2f}x{f' (target {target})' if target else ''}"
     )
     return ratio
+
+
+def parse_archive_args(
+    doc: str | None, argv: list[str] | None, *, repeat: int
+) -> argparse.Namespace:
+    """``--archive`` (default ``$VSCODE_INTERACTIVE_E2E_ARCHIVE``, must exist) and
+    ``--repeat``: the options of every benchmark on the real code-server archive."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument(
+        "--archive", type=Path, default=os.environ.get("VSCODE_INTERACTIVE_E2E_ARCHIVE")
+    )
+    parser.add_argument("--repeat", type=int, default=repeat)
+    args = parser.parse_args(argv)
+    if args.archive is None or not args.archive.is_file():
+        parser.error("--archive (or $VSCODE_INTERACTIVE_E2E_ARCHIVE) must name the archive")
+    return args

@@ -16,17 +16,15 @@ served by ``python -m http.server`` in a child process on 127.0.0.1 (the helpers
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
-import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench._timing import Measurement, machine_summary, report
+from bench._timing import Measurement, machine_summary, parse_archive_args, report
 from bench.bench_cache import curl_tar, serve, timed
 from tests.fakes import FakeEnvironment
 from vscode_interactive import ensure_installed
@@ -41,14 +39,7 @@ def _sha256(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--archive", type=Path, default=os.environ.get("VSCODE_INTERACTIVE_E2E_ARCHIVE")
-    )
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-    if args.archive is None or not args.archive.is_file():
-        parser.error("--archive (or $VSCODE_INTERACTIVE_E2E_ARCHIVE) must name the archive")
+    args = parse_archive_args(__doc__, argv, repeat=3)
     logging.getLogger("vscode_interactive").setLevel(logging.WARNING)
 
     archive: Path = args.archive.absolute()

@@ -20,7 +20,6 @@ every process on Linux) to ``started-i`` first thing. Per round, once the IDE is
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import shutil
@@ -30,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._timing import Measurement, machine_summary, report
+from bench._timing import Measurement, machine_summary, parse_archive_args, report
 from tests.artifacts import build_vsix
 from vscode_interactive._channel import request_status
 from vscode_interactive._errors import ResumeError
@@ -111,14 +110,7 @@ def _cli(*args: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--archive", type=Path, default=os.environ.get("VSCODE_INTERACTIVE_E2E_ARCHIVE")
-    )
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args(argv)
-    if args.archive is None or not args.archive.is_file():
-        parser.error("--archive (or $VSCODE_INTERACTIVE_E2E_ARCHIVE) must name the archive")
+    args = parse_archive_args(__doc__, argv, repeat=7)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-resume-"))
     workspace = tmp / "workspace"

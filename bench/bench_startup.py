@@ -20,7 +20,6 @@ per repetition, interleaved:
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import os
@@ -35,7 +34,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench._timing import Measurement, machine_summary, report
+from bench._timing import Measurement, machine_summary, parse_archive_args, report
 from tests.artifacts import build_vsix
 from vscode_interactive import Installation, Session, SessionConfig, ensure_installed
 from vscode_interactive._layout import StateLayout
@@ -181,14 +180,7 @@ def _setup(archive: Path, tmp: Path) -> Installation:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--archive", type=Path, default=os.environ.get("VSCODE_INTERACTIVE_E2E_ARCHIVE")
-    )
-    parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args(argv)
-    if args.archive is None or not args.archive.is_file():
-        parser.error("--archive (or $VSCODE_INTERACTIVE_E2E_ARCHIVE) must name the archive")
+    args = parse_archive_args(__doc__, argv, repeat=7)
     logging.getLogger("vscode_interactive").setLevel(logging.WARNING)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-startup-"))

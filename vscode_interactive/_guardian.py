@@ -38,6 +38,31 @@ from types import FrameType
 
 _PR_SET_CHILD_SUBREAPER = 36
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def live_processes() -> list[tuple[int, int, int]] | None:
+    """``(pid, ppid, pgrp)`` of every process that is not a zombie, read from ``/proc``;
+    None where there is no ``/proc``. (Also used by ``_system``: this module must stay
+    standard-library-only, so the shared piece lives here.)"""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    found: list[tuple[int, int, int]] = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # Fields after the ")" that closes the command name: state ppid pgrp ...
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if len(fields) < 3 or fields[0] in ("Z", "X"):
+            continue
+        found.append((int(entry.name), int(fields[1]), int(fields[2])))
+    return found
+
+
 _PARENT_CHECK_SECONDS = 1.0
 
 
@@ -99,23 +124,11 @@ class _Guardian:
     def _stragglers(self) -> list[int]:
         """Live processes of our group, and children of ours (moved to other sessions)."""
         me, group = os.getpid(), os.getpgrp()
-        found: list[int] = []
-        proc = Path("/proc")
-        if not proc.is_dir():
-            return found
-        for entry in proc.iterdir():
-            if not entry.name.isdigit() or int(entry.name) == me:
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2 :].split()
-            if len(fields) < 3 or fields[0] in ("Z", "X"):
-                continue
-            if int(fields[2]) == group or int(fields[1]) == me:
-                found.append(int(entry.name))
-        return found
+        return [
+            pid
+            for pid, ppid, pgrp in live_processes() or []
+            if pid != me and (pgrp == group or ppid == me)
+        ]
 
     def _clear_group(self, child_pid: int) -> None:
         """SIGTERM the group, wait out the grace period, then SIGKILL what remains."""

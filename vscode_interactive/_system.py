@@ -28,6 +28,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
+from ._guardian import live_processes
 from ._ports import ByteStream, CommandResult, Health
 
 __all__ = [
@@ -274,21 +275,10 @@ def _group_has_live_member(pgid: int) -> bool:
     so the signal test alone would report a dead group alive forever. Where ``/proc`` is
     missing this falls back to "alive".
     """
-    proc = Path("/proc")
-    if not proc.is_dir():
+    table = live_processes()
+    if table is None:
         return True
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the ")" that closes the command name: state ppid pgrp ...
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if len(fields) >= 3 and fields[2] == str(pgid) and fields[0] not in ("Z", "X"):
-            return True
-    return False
+    return any(pgrp == pgid for _pid, _ppid, pgrp in table)
 
 
 class PopenLauncher:

@@ -7,6 +7,7 @@ run and reports ``ours / baseline``; absolute seconds are printed only for conte
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import statistics
@@ -15,7 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Measurement", "machine_summary", "measure", "parse_archive_args", "report"]
+__all__ = [
+    "Measurement",
+    "machine_summary",
+    "measure",
+    "parse_archive_args",
+    "real_archive_env",
+    "report",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +89,23 @@ def parse_archive_args(
     if args.archive is None or not args.archive.is_file():
         parser.error("--archive (or $VSCODE_INTERACTIVE_E2E_ARCHIVE) must name the archive")
     return args
+
+
+def real_archive_env(archive: Path, tmp: Path) -> dict[str, str]:
+    """Variables that make a session install code-server from ``archive`` (pinned) plus a
+    small probe extension, with HOME and the cache inside ``tmp``."""
+    from tests.artifacts import build_vsix
+
+    vsix = tmp / "probe.vsix"
+    vsix.write_bytes(build_vsix("vscode-interactive", "bench-probe", "0.0.1"))
+    home = tmp / "home"
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local" / "share"),
+        "VSCODE_INTERACTIVE_CACHE": str(tmp / "cache"),
+        "VSCODE_INTERACTIVE_CODE_SERVER_URL": str(archive),
+        "VSCODE_INTERACTIVE_CODE_SERVER_SHA256": hashlib.sha256(archive.read_bytes()).hexdigest(),
+        "VSCODE_INTERACTIVE_EXTENSIONS": str(vsix),
+        "VSCODE_INTERACTIVE_ENABLE": "1",
+    }

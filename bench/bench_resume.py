@@ -20,7 +20,6 @@ every process on Linux) to ``started-i`` first thing. Per round, once the IDE is
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -29,8 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._timing import Measurement, machine_summary, parse_archive_args, report
-from tests.artifacts import build_vsix
+from bench._timing import Measurement, machine_summary, parse_archive_args, real_archive_env, report
 from vscode_interactive._channel import request_status
 from vscode_interactive._errors import ResumeError
 from vscode_interactive._layout import StateLayout
@@ -63,28 +61,12 @@ if __name__ == "__main__":
 
 
 def _env(archive: Path, tmp: Path) -> dict[str, str]:
-    vsix = tmp / "probe.vsix"
-    vsix.write_bytes(build_vsix("vscode-interactive", "bench-probe", "0.0.1"))
-    home = tmp / "home"
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("VSCODE_INTERACTIVE_") and key != "PASSWORD"
     }
-    env.update(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "VSCODE_INTERACTIVE_CACHE": str(tmp / "cache"),
-            "VSCODE_INTERACTIVE_CODE_SERVER_URL": str(archive),
-            "VSCODE_INTERACTIVE_CODE_SERVER_SHA256": hashlib.sha256(
-                archive.read_bytes()
-            ).hexdigest(),
-            "VSCODE_INTERACTIVE_EXTENSIONS": f"{vsix}",
-            "VSCODE_INTERACTIVE_ENABLE": "1",
-        }
-    )
+    env.update(real_archive_env(archive, tmp))
     return env
 
 

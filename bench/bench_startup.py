@@ -20,7 +20,6 @@ per repetition, interleaved:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -34,8 +33,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench._timing import Measurement, machine_summary, parse_archive_args, report
-from tests.artifacts import build_vsix
+from bench._timing import Measurement, machine_summary, parse_archive_args, real_archive_env, report
 from vscode_interactive import Installation, Session, SessionConfig, ensure_installed
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._server import ServerOptions, build_argv, build_env
@@ -158,23 +156,7 @@ def by_hand(installation: Installation, workspace: Path) -> float:
 
 
 def _setup(archive: Path, tmp: Path) -> Installation:
-    vsix = tmp / "probe.vsix"
-    vsix.write_bytes(build_vsix("vscode-interactive", "bench-probe", "0.0.1"))
-    home = tmp / "home"
-    os.environ.update(
-        {
-            "HOME": str(home),
-            "XDG_CONFIG_HOME": str(home / ".config"),
-            "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "VSCODE_INTERACTIVE_CACHE": str(tmp / "cache"),
-            "VSCODE_INTERACTIVE_CODE_SERVER_URL": str(archive),
-            "VSCODE_INTERACTIVE_CODE_SERVER_SHA256": hashlib.sha256(
-                archive.read_bytes()
-            ).hexdigest(),
-            "VSCODE_INTERACTIVE_EXTENSIONS": str(vsix),
-            "VSCODE_INTERACTIVE_ENABLE": "1",
-        }
-    )
+    os.environ.update(real_archive_env(archive, tmp))
     os.environ.pop("PASSWORD", None)
     return ensure_installed()
 

@@ -84,26 +84,24 @@ def _drop_bytecode(source: Path) -> None:
 
 def _import_again(target: CallTarget) -> ModuleType:
     source = Path(target.source) if target.source else Path(target.module)
-    if target.module == MAIN_ALIAS:
-        if target.source is None:
-            raise ReloadError(
-                "the function was defined in an interactive __main__ with no source file; "
-                "define it in a .py file to resume with edits"
-            )
-        loader: Callable[[], ModuleType] = lambda: load_module_from_path(MAIN_ALIAS, source)  # noqa: E731
-    else:
+    if target.module == MAIN_ALIAS and target.source is None:
+        raise ReloadError(
+            "the function was defined in an interactive __main__ with no source file; "
+            "define it in a .py file to resume with edits"
+        )
+    if target.module != MAIN_ALIAS:
         if target.source:
             _drop_bytecode(source)
         if target.import_root and target.import_root not in sys.path:
             sys.path.insert(0, target.import_root)
         importlib.invalidate_caches()
+    try:
+        if target.module == MAIN_ALIAS:
+            return load_module_from_path(MAIN_ALIAS, source)
         module = sys.modules.get(target.module)
         if module is None:
-            loader = lambda: importlib.import_module(target.module)  # noqa: E731
-        else:
-            loader = lambda: importlib.reload(module)  # noqa: E731
-    try:
-        return loader()
+            return importlib.import_module(target.module)
+        return importlib.reload(module)
     except Exception as error:
         raise _reload_error(error, source) from error
 

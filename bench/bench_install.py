@@ -30,7 +30,7 @@ from bench._timing import machine_summary, measure, report
 from tests.artifacts import build_release_archive, build_vsix, fake_code_server_script
 from tests.fakes import FakeEnvironment
 from vscode_interactive import Installation, VscodeConfig, current_arch, ensure_installed
-from vscode_interactive._system import SubprocessRunner
+from vscode_interactive._system._processes import SubprocessRunner
 
 
 def _files(count: int, size: int) -> dict[str, bytes]:

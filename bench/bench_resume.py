@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 from bench._timing import Measurement, machine_summary, parse_archive_args, real_archive_env, report
-from vscode_interactive._channel import request_status
 from vscode_interactive._errors import ResumeError
 from vscode_interactive._layout import StateLayout
+from vscode_interactive._supervision._channel import request_status
 
 CLI = str(Path(sys.executable).with_name("vscode-interactive"))
 

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from bench._timing import Measurement, machine_summary, measure, report
 from tests.fakes import FakeClock, FakeHealthProbe, FakeLauncher, FakeProcess
-from vscode_interactive._channel import request_resume
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._lifecycle import Outcome
 from vscode_interactive._ports import Health
-from vscode_interactive._server import ServerOptions
-from vscode_interactive._supervisor import Supervisor, SupervisorSeams
+from vscode_interactive._supervision._channel import request_resume
+from vscode_interactive._supervision._policy import Outcome
+from vscode_interactive._supervision._server import ServerOptions
+from vscode_interactive._supervision._supervisor import Supervisor, SupervisorSeams
 
 REPEAT = 15
 

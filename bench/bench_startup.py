@@ -36,10 +36,10 @@ from pathlib import Path
 from bench._timing import Measurement, machine_summary, parse_archive_args, real_archive_env, report
 from vscode_interactive import Installation, Session, SessionConfig, ensure_installed
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._server import ServerOptions, build_argv, build_env
 from vscode_interactive._session import RealSteps
-from vscode_interactive._supervision import SupervisionResult
-from vscode_interactive._supervisor import Supervisor
+from vscode_interactive._supervision._seams import SupervisionResult
+from vscode_interactive._supervision._server import ServerOptions, build_argv, build_env
+from vscode_interactive._supervision._supervisor import Supervisor
 
 _POLL = 0.005
 

@@ -17,12 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vscode_interactive._errors import (
-    CacheError,
-    DownloadError,
-    ExtractionError,
-    HashMismatchError,
-)
+from vscode_interactive._errors import CacheError, DownloadError, ExtractionError, HashMismatchError
 from vscode_interactive._ports import (
     ArtifactStore,
     ByteStream,

@@ -15,9 +15,13 @@ from typing import Any
 
 from tests.fake_code_server import install_fake_code_server, wait_until_gone
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._server import ServerOptions
-from vscode_interactive._supervisor import SupervisionResult, Supervisor, SupervisorSeams
-from vscode_interactive._system import OsEnvironment
+from vscode_interactive._supervision._server import ServerOptions
+from vscode_interactive._supervision._supervisor import (
+    SupervisionResult,
+    Supervisor,
+    SupervisorSeams,
+)
+from vscode_interactive._system._os import OsEnvironment
 
 __all__ = ["Env", "LiveRig", "Session"]
 

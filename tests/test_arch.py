@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vscode_interactive import Arch, UnsupportedPlatformError, get_code_server_info
-from vscode_interactive._arch import current_arch, parse_arch
+from vscode_interactive._install._arch import current_arch, parse_arch
 
 URLS = {"amd64": "https://example.invalid/amd64.tgz", "arm64": "https://example.invalid/arm64.tgz"}
 

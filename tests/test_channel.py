@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from vscode_interactive import ResumeError, ServerStartError
-from vscode_interactive._channel import (
+from vscode_interactive._supervision._channel import (
     ChannelServer,
     Reply,
     channel_address,

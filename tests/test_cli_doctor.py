@@ -11,14 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEnvironment, FakePortAllocator
-from vscode_interactive._cli.doctor import (
-    Check,
-    check_home,
-    check_port,
-    check_source,
-    run_checks,
-)
-from vscode_interactive._config import VscodeConfig
+from vscode_interactive._cli.doctor import Check, check_home, check_port, check_source, run_checks
+from vscode_interactive._install._config import VscodeConfig
 
 
 def test_explicit_executable_is_reported_with_its_origin(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEnvironment
-from vscode_interactive._arch import Arch, current_arch
 from vscode_interactive._cli.install import format_pins, format_summary
-from vscode_interactive._config import Artifact, VscodeConfig, resolve_sources
-from vscode_interactive._install import Installation
+from vscode_interactive._install._arch import Arch, current_arch
+from vscode_interactive._install._config import Artifact, VscodeConfig, resolve_sources
+from vscode_interactive._install._ensure import Installation
 from vscode_interactive.cli import build_parser
 
 PIN_A, PIN_B, PIN_C = "a" * 64, "b" * 64, "c" * 64

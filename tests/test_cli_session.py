@@ -11,9 +11,9 @@ import pytest
 
 from tests.fake_code_server import kill_leftovers
 from tests.live_session import LiveRig
-from vscode_interactive._channel import ChannelServer, Reply
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._lifecycle import Outcome
+from vscode_interactive._supervision._channel import ChannelServer, Reply
+from vscode_interactive._supervision._policy import Outcome
 from vscode_interactive.cli import EXIT_FAILURE, EXIT_USAGE, main
 
 

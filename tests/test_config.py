@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import FakeEnvironment
-from vscode_interactive._arch import Arch
-from vscode_interactive._config import (
+from vscode_interactive._errors import ConfigError, UnsupportedPlatformError
+from vscode_interactive._install._arch import Arch
+from vscode_interactive._install._config import (
     CODE_SERVER_VERSION,
     ENV_CODE_SERVER,
     ENV_CODE_SERVER_SHA256,
@@ -18,8 +19,7 @@ from vscode_interactive._config import (
     parse_extensions_value,
     resolve_sources,
 )
-from vscode_interactive._errors import ConfigError, UnsupportedPlatformError
-from vscode_interactive._extensions import identity_from_name
+from vscode_interactive._install._extensions import identity_from_name
 
 PIN_A = "a" * 64
 PIN_B = "b" * 64

@@ -10,7 +10,7 @@ import pytest
 
 from tests.artifacts import build_vsix
 from vscode_interactive._errors import InstallError
-from vscode_interactive._extensions import (
+from vscode_interactive._install._extensions import (
     ExtensionIdentity,
     identity_from_name,
     install_argv,

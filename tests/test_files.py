@@ -7,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-from vscode_interactive._files import (
+from vscode_interactive._system._files import (
     mtime_or_none,
     read_log_tail,
     remove_quietly,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.fake_code_server import kill_leftovers, process_alive, wait_until_gone
-from vscode_interactive import _guardian
+from vscode_interactive._supervision import _guardian
 
 pytestmark = pytest.mark.integration
 

@@ -14,10 +14,10 @@ import pytest
 from tests.artifacts import build_release_archive, build_vsix, sha256_hex
 from tests.fakes import FakeArtifactStore, FakeCommandRunner, FakeEnvironment
 from vscode_interactive import Installation, ensure_installed
-from vscode_interactive._arch import Arch, current_arch
-from vscode_interactive._config import ENV_CODE_SERVER, VscodeConfig
 from vscode_interactive._errors import ConfigError, HashMismatchError, InstallError
-from vscode_interactive._extensions import read_installed, read_vsix_identity
+from vscode_interactive._install._arch import Arch, current_arch
+from vscode_interactive._install._config import ENV_CODE_SERVER, VscodeConfig
+from vscode_interactive._install._extensions import read_installed, read_vsix_identity
 from vscode_interactive._ports import CommandResult
 
 HOST = current_arch()
@@ -348,8 +348,8 @@ def test_data_dir_argument_places_dirs(world: World, tmp_path: Path) -> None:
 def test_default_cache_follows_the_home_fallback(tmp_path: Path) -> None:
     """Without VSCODE_INTERACTIVE_CACHE and with HOME unusable, the default cache lives in
     the fallback directory (even when data_dir is elsewhere); the variable still wins."""
-    from vscode_interactive._install import default_store
-    from vscode_interactive._locations import resolve_locations
+    from vscode_interactive._install._ensure import default_store
+    from vscode_interactive._install._locations import resolve_locations
     from vscode_interactive.cache import Cache
 
     blocker = tmp_path / "a-file"

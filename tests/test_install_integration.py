@@ -29,10 +29,10 @@ from tests.artifacts import (
 from tests.fakes import FakeEnvironment
 from tests.httpserver import LoopbackServer
 from vscode_interactive import Installation, VscodeConfig, ensure_installed
-from vscode_interactive._arch import Arch, current_arch
 from vscode_interactive._errors import CacheError, HashMismatchError, InstallError
-from vscode_interactive._extensions import read_installed
-from vscode_interactive._system import SubprocessRunner
+from vscode_interactive._install._arch import Arch, current_arch
+from vscode_interactive._install._extensions import read_installed
+from vscode_interactive._system._processes import SubprocessRunner
 from vscode_interactive.cache import Cache
 
 pytestmark = pytest.mark.integration

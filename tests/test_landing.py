@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeClock, FakeEditorWindows, FakeWakeup
-from vscode_interactive._landing import (
+from vscode_interactive._supervision._landing import (
     GREET_INTERVAL,
     Greeting,
     WindowGreeter,

@@ -20,11 +20,11 @@ import pytest
 
 from tests.fake_code_server import install_fake_code_server
 from tests.fakes import FakeEnvironment
-from vscode_interactive._arch import current_arch
-from vscode_interactive._channel import request_resume
-from vscode_interactive._install import Installation
-from vscode_interactive._landing import landing_url, open_request
+from vscode_interactive._install._arch import current_arch
+from vscode_interactive._install._ensure import Installation
 from vscode_interactive._session import RealSteps, Session, SessionConfig
+from vscode_interactive._supervision._channel import request_resume
+from vscode_interactive._supervision._landing import landing_url, open_request
 from vscode_interactive._workspace import SourceLocation
 
 pytestmark = pytest.mark.integration

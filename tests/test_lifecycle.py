@@ -6,7 +6,8 @@ import signal
 from dataclasses import replace
 from typing import Any
 
-from vscode_interactive._lifecycle import (
+from vscode_interactive._ports import Health
+from vscode_interactive._supervision._policy import (
     Action,
     ActionKind,
     Limits,
@@ -18,7 +19,6 @@ from vscode_interactive._lifecycle import (
     initial_state,
     step,
 )
-from vscode_interactive._ports import Health
 
 LIMITS = Limits(start_timeout=30, max_idle_seconds=100, check_interval=10, grace_seconds=5)
 T0 = 1000.0

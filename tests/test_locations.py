@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEnvironment
-from vscode_interactive._locations import resolve_locations, which_in
+from vscode_interactive._install._locations import resolve_locations, which_in
 
 
 def test_default_dirs_follow_xdg_data_home(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from vscode_interactive import ReloadError
-from vscode_interactive._reload import reload_function, unwrap_function
-from vscode_interactive._target import MAIN_ALIAS, resolve_target, target_of
+from vscode_interactive._reload._reimport import reload_function, unwrap_function
+from vscode_interactive._reload._target import MAIN_ALIAS, resolve_target, target_of
 
 DECORATOR = """
 import functools

@@ -9,7 +9,7 @@ import pytest
 
 from vscode_interactive import ConfigError
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._server import (
+from vscode_interactive._supervision._server import (
     EXIT_CODE_SUCCESS,
     MAX_IDLE_SECONDS,
     ServerOptions,

@@ -13,23 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEnvironment
-from vscode_interactive import (
-    ConfigError,
-    IdleTimeoutError,
-    ServerExitedError,
-)
-from vscode_interactive._arch import current_arch
+from vscode_interactive import ConfigError, IdleTimeoutError, ServerExitedError
 from vscode_interactive._context import ExecutionContext, ExecutionContextManager
-from vscode_interactive._install import Installation
-from vscode_interactive._lifecycle import Outcome
-from vscode_interactive._server import ServerOptions
-from vscode_interactive._session import (
-    ENV_ENABLE,
-    Session,
-    SessionConfig,
-    summarize_failure,
-)
-from vscode_interactive._supervision import SupervisionResult
+from vscode_interactive._install._arch import current_arch
+from vscode_interactive._install._ensure import Installation
+from vscode_interactive._session import ENV_ENABLE, Session, SessionConfig, summarize_failure
+from vscode_interactive._supervision._policy import Outcome
+from vscode_interactive._supervision._seams import SupervisionResult
+from vscode_interactive._supervision._server import ServerOptions
 from vscode_interactive._workspace import WorkspaceFiles, prepare_workspace
 
 

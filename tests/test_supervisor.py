@@ -27,13 +27,13 @@ from tests.fakes import (
     FakeWakeup,
 )
 from vscode_interactive import ConfigError, ResumeError, ServerStartError
-from vscode_interactive._channel import ChannelServer
-from vscode_interactive._landing import landing_url, open_request
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._lifecycle import Outcome
 from vscode_interactive._ports import Health
-from vscode_interactive._server import ServerOptions
-from vscode_interactive._supervisor import Supervisor, SupervisorSeams
+from vscode_interactive._supervision._channel import ChannelServer
+from vscode_interactive._supervision._landing import landing_url, open_request
+from vscode_interactive._supervision._policy import Outcome
+from vscode_interactive._supervision._server import ServerOptions
+from vscode_interactive._supervision._supervisor import Supervisor, SupervisorSeams
 from vscode_interactive._workspace import SourceLocation
 
 READY_AFTER = 1.0

@@ -31,10 +31,10 @@ from vscode_interactive import (
     exit_handler,
     request_resume,
 )
-from vscode_interactive._channel import ChannelServer
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._ports import CommandResult, Health
-from vscode_interactive._supervisor import SupervisorSeams
+from vscode_interactive._supervision._channel import ChannelServer
+from vscode_interactive._supervision._supervisor import SupervisorSeams
 
 
 def test_reference_names_are_public() -> None:

@@ -27,10 +27,10 @@ from tests.fake_code_server import (
 )
 from tests.live_session import Env, LiveRig, Session
 from vscode_interactive import ServerStartError
-from vscode_interactive._channel import request_resume, request_status
-from vscode_interactive._lifecycle import Outcome
-from vscode_interactive._supervisor import Supervisor, SupervisorSeams
-from vscode_interactive._system import SocketPortAllocator
+from vscode_interactive._supervision._channel import request_resume, request_status
+from vscode_interactive._supervision._policy import Outcome
+from vscode_interactive._supervision._supervisor import Supervisor, SupervisorSeams
+from vscode_interactive._system._network import SocketPortAllocator
 
 pytestmark = pytest.mark.integration
 
@@ -189,8 +189,8 @@ SUPERVISING_SCRIPT = """
 import json, os, sys
 from pathlib import Path
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._server import ServerOptions
-from vscode_interactive._supervisor import Supervisor
+from vscode_interactive._supervision._server import ServerOptions
+from vscode_interactive._supervision._supervisor import Supervisor
 
 config = json.loads(sys.argv[1])
 options = ServerOptions(

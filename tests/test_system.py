@@ -14,17 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from vscode_interactive._system import (
+from vscode_interactive._system._network import (
     FsspecFetcher,
-    OsEnvironment,
-    PipeWakeup,
-    PopenLauncher,
-    SignalInterrupts,
     SocketPortAllocator,
-    SubprocessRunner,
-    SystemClock,
     UnixSocketEditorWindows,
     UrllibHealthProbe,
+)
+from vscode_interactive._system._os import OsEnvironment, PipeWakeup, SignalInterrupts, SystemClock
+from vscode_interactive._system._processes import (
+    PopenLauncher,
+    SubprocessRunner,
     _group_has_live_member,
 )
 

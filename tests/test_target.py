@@ -7,12 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vscode_interactive._target import (
-    MAIN_ALIAS,
-    import_root,
-    resolve_target,
-    target_of,
-)
+from vscode_interactive._reload._target import MAIN_ALIAS, import_root, resolve_target, target_of
 
 
 @pytest.mark.parametrize(

@@ -12,13 +12,36 @@ supervisor, the workspace writer or their dependencies until a session needs the
 
 from __future__ import annotations
 
-import importlib
 import typing
 
+from ._lazy import lazy_getattr as _lazy_getattr
+
 if typing.TYPE_CHECKING:
-    from ._arch import Arch, current_arch, get_code_server_info
-    from ._channel import request_resume, request_status
-    from ._config import VscodeConfig
+    from ._compat import VSCODE_TYPE_VALUE
+    from ._compat._install import (
+        DOWNLOAD_DIR,
+        EXECUTABLE_NAME,
+        HEARTBEAT_PATH,
+        download_file,
+        download_vscode,
+        get_installed_extensions,
+        is_extension_installed,
+    )
+    from ._compat._supervision import (
+        EXIT_CODE_SUCCESS,
+        MAX_IDLE_SECONDS,
+        execute_command,
+        exit_handler,
+    )
+    from ._compat._workspace import (
+        INTERACTIVE_DEBUGGING_FILE_NAME,
+        RESUME_TASK_FILE_NAME,
+        TASK_FUNCTION_SOURCE_PATH,
+        load_module_from_path,
+        prepare_interactive_python,
+        prepare_launch_json,
+        prepare_resume_task_python,
+    )
     from ._context import ExecutionContext, ExecutionContextManager
     from ._decorator import ClassDecorator, VscodeTask, vscode
     from ._errors import (
@@ -38,36 +61,15 @@ if typing.TYPE_CHECKING:
         UnsupportedPlatformError,
         VscodeInteractiveError,
     )
-    from ._install import Installation, ensure_installed
-    from ._install_compat import (
-        DOWNLOAD_DIR,
-        EXECUTABLE_NAME,
-        HEARTBEAT_PATH,
-        download_file,
-        download_vscode,
-        get_installed_extensions,
-        is_extension_installed,
-    )
-    from ._lifecycle import Outcome
-    from ._server import ServerOptions
+    from ._install._arch import Arch, current_arch, get_code_server_info
+    from ._install._config import VscodeConfig
+    from ._install._ensure import Installation, ensure_installed
     from ._session import Session, SessionConfig
-    from ._supervisor import SupervisionResult, Supervisor
-    from ._supervisor_compat import (
-        EXIT_CODE_SUCCESS,
-        MAX_IDLE_SECONDS,
-        execute_command,
-        exit_handler,
-    )
+    from ._supervision._channel import request_resume, request_status
+    from ._supervision._policy import Outcome
+    from ._supervision._server import ServerOptions
+    from ._supervision._supervisor import SupervisionResult, Supervisor
     from ._workspace import WorkspaceFiles, prepare_workspace
-    from ._workspace._compat import (
-        INTERACTIVE_DEBUGGING_FILE_NAME,
-        RESUME_TASK_FILE_NAME,
-        TASK_FUNCTION_SOURCE_PATH,
-        load_module_from_path,
-        prepare_interactive_python,
-        prepare_launch_json,
-        prepare_resume_task_python,
-    )
 
 __version__ = "0.1.0"
 
@@ -107,6 +109,7 @@ __all__ = [
     "Supervisor",
     "TASK_FUNCTION_SOURCE_PATH",
     "UnsupportedPlatformError",
+    "VSCODE_TYPE_VALUE",
     "VscodeConfig",
     "VscodeInteractiveError",
     "VscodeTask",
@@ -133,19 +136,20 @@ __all__ = [
 
 # Where each public name lives: ``__getattr__`` imports it from there on first access.
 _EXPORTS: dict[str, str] = {
-    "Arch": "._arch",
-    "current_arch": "._arch",
-    "get_code_server_info": "._arch",
-    "request_resume": "._channel",
-    "request_status": "._channel",
-    "DOWNLOAD_DIR": "._install_compat",
-    "EXECUTABLE_NAME": "._install_compat",
-    "HEARTBEAT_PATH": "._install_compat",
-    "download_file": "._install_compat",
-    "download_vscode": "._install_compat",
-    "get_installed_extensions": "._install_compat",
-    "is_extension_installed": "._install_compat",
-    "VscodeConfig": "._config",
+    "Arch": "._install._arch",
+    "current_arch": "._install._arch",
+    "get_code_server_info": "._install._arch",
+    "request_resume": "._supervision._channel",
+    "request_status": "._supervision._channel",
+    "DOWNLOAD_DIR": "._compat",
+    "EXECUTABLE_NAME": "._compat",
+    "HEARTBEAT_PATH": "._compat",
+    "download_file": "._compat",
+    "download_vscode": "._compat",
+    "get_installed_extensions": "._compat",
+    "is_extension_installed": "._compat",
+    "VSCODE_TYPE_VALUE": "._compat",
+    "VscodeConfig": "._install._config",
     "ExecutionContext": "._context",
     "ExecutionContextManager": "._context",
     "ClassDecorator": "._decorator",
@@ -166,37 +170,31 @@ _EXPORTS: dict[str, str] = {
     "ServerStartError": "._errors",
     "UnsupportedPlatformError": "._errors",
     "VscodeInteractiveError": "._errors",
-    "Installation": "._install",
-    "ensure_installed": "._install",
-    "Outcome": "._lifecycle",
-    "EXIT_CODE_SUCCESS": "._supervisor_compat",
-    "MAX_IDLE_SECONDS": "._supervisor_compat",
-    "execute_command": "._supervisor_compat",
-    "exit_handler": "._supervisor_compat",
-    "ServerOptions": "._server",
+    "Installation": "._install._ensure",
+    "ensure_installed": "._install._ensure",
+    "Outcome": "._supervision._policy",
+    "EXIT_CODE_SUCCESS": "._compat",
+    "MAX_IDLE_SECONDS": "._compat",
+    "execute_command": "._compat",
+    "exit_handler": "._compat",
+    "ServerOptions": "._supervision._server",
     "Session": "._session",
     "SessionConfig": "._session",
-    "SupervisionResult": "._supervisor",
-    "Supervisor": "._supervisor",
+    "SupervisionResult": "._supervision._supervisor",
+    "Supervisor": "._supervision._supervisor",
     "WorkspaceFiles": "._workspace",
     "prepare_workspace": "._workspace",
-    "INTERACTIVE_DEBUGGING_FILE_NAME": "._workspace._compat",
-    "RESUME_TASK_FILE_NAME": "._workspace._compat",
-    "TASK_FUNCTION_SOURCE_PATH": "._workspace._compat",
-    "load_module_from_path": "._workspace._compat",
-    "prepare_interactive_python": "._workspace._compat",
-    "prepare_launch_json": "._workspace._compat",
-    "prepare_resume_task_python": "._workspace._compat",
+    "INTERACTIVE_DEBUGGING_FILE_NAME": "._compat",
+    "RESUME_TASK_FILE_NAME": "._compat",
+    "TASK_FUNCTION_SOURCE_PATH": "._compat",
+    "load_module_from_path": "._compat",
+    "prepare_interactive_python": "._compat",
+    "prepare_launch_json": "._compat",
+    "prepare_resume_task_python": "._compat",
 }
 
 
-def __getattr__(name: str) -> object:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value: object = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -19,11 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
+from ._compat import VSCODE_TYPE_VALUE
 from ._session import Session, SessionConfig
 
 if TYPE_CHECKING:
-    from ._config import VscodeConfig
-    from ._server import AuthMode
+    from ._install._config import VscodeConfig
+    from ._supervision._server import AuthMode
 
 __all__ = ["ClassDecorator", "VscodeTask", "vscode"]
 
@@ -81,7 +82,7 @@ class VscodeTask(ClassDecorator[P, R]):
         return Session(self.session_config).run(self.task_function, *args, **kwargs)
 
     def get_extra_config(self) -> dict[str, str]:
-        return {self.LINK_TYPE_KEY: "vscode", self.PORT_KEY: str(self.session_config.port)}
+        return {self.LINK_TYPE_KEY: VSCODE_TYPE_VALUE, self.PORT_KEY: str(self.session_config.port)}
 
 
 @overload

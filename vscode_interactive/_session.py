@@ -28,19 +28,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
-from ._config import VscodeConfig
 from ._errors import ConfigError, IdleTimeoutError, ReloadError, ServerExitedError
+from ._install._config import VscodeConfig
 from ._layout import StateLayout
-from ._server import MAX_IDLE_SECONDS
+from ._supervision._server import MAX_IDLE_SECONDS
 
 # Only what defining SessionConfig and @vscode needs is imported here: a job imports this
 # module at start-up, and the installer, supervisor, workspace writer and reloader (with
 # urllib, ssl, inspect, ...) are needed only once a session opens the IDE.
 if TYPE_CHECKING:
-    from ._install import Installation
+    from ._install._ensure import Installation
     from ._ports import Clock, Environment
-    from ._server import AuthMode, ServerOptions
-    from ._supervision import SupervisionResult
+    from ._supervision._seams import SupervisionResult
+    from ._supervision._server import AuthMode, ServerOptions
     from ._workspace import WorkspaceFiles
 
 __all__ = ["ENV_ENABLE", "RealSteps", "Session", "SessionConfig", "SessionSteps"]
@@ -117,7 +117,7 @@ class RealSteps:
         self._clock = clock
 
     def install(self, config: SessionConfig) -> Installation:
-        from ._install import ensure_installed
+        from ._install._ensure import ensure_installed
 
         if config.cache_dir is None:
             return ensure_installed(config.vscode)
@@ -134,7 +134,7 @@ class RealSteps:
         config: SessionConfig,
         failure: BaseException | None,
     ) -> WorkspaceFiles:
-        from ._system import SystemClock
+        from ._system._os import SystemClock
         from ._workspace import prepare_workspace
 
         clock = self._clock or SystemClock()
@@ -154,7 +154,7 @@ class RealSteps:
     def supervise(
         self, options: ServerOptions, *, failure_summary: str | None
     ) -> SupervisionResult:
-        from ._supervisor import Supervisor
+        from ._supervision._supervisor import Supervisor
 
         return Supervisor(options, failure_summary=failure_summary).run()
 
@@ -198,7 +198,7 @@ class Session:
     ) -> None:
         self.config = config if config is not None else SessionConfig()
         if env is None:
-            from ._system import OsEnvironment
+            from ._system._os import OsEnvironment
 
             env = OsEnvironment()
         self._env = env
@@ -245,9 +245,9 @@ class Session:
         failure: BaseException | None,
     ) -> Callable[..., Any]:
         """Install, write the workspace, supervise; return the function to resume with."""
-        from ._lifecycle import Outcome
-        from ._reload import reload_function
-        from ._target import target_of
+        from ._reload._reimport import reload_function
+        from ._reload._target import target_of
+        from ._supervision._policy import Outcome
 
         installation = self._steps.install(self.config)
         target = target_of(fn)
@@ -266,7 +266,7 @@ class Session:
             self._raise_for(result, failure)
 
     def _server_options(self, installation: Installation, files: WorkspaceFiles) -> ServerOptions:
-        from ._server import ServerOptions
+        from ._supervision._server import ServerOptions
 
         config = self.config
         layout = config.layout()
@@ -289,7 +289,7 @@ class Session:
         )
 
     def _raise_for(self, result: SupervisionResult, failure: BaseException | None) -> None:
-        from ._lifecycle import Outcome
+        from ._supervision._policy import Outcome
 
         outcome = result.outcome
         if outcome is Outcome.IDLE_TIMEOUT:

@@ -27,13 +27,13 @@ import pytest
 
 from tests.e2e.cdp import Browser, find_chromium
 from tests.fakes import FakeEditorWindows, FakeEnvironment
-from vscode_interactive._arch import current_arch
-from vscode_interactive._channel import request_resume
-from vscode_interactive._install import Installation
+from vscode_interactive._install._arch import current_arch
+from vscode_interactive._install._ensure import Installation
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._server import ServerOptions
 from vscode_interactive._session import RealSteps, Session, SessionConfig
-from vscode_interactive._supervisor import Supervisor, SupervisorSeams
+from vscode_interactive._supervision._channel import request_resume
+from vscode_interactive._supervision._server import ServerOptions
+from vscode_interactive._supervision._supervisor import Supervisor, SupervisorSeams
 from vscode_interactive._workspace import prepare_workspace
 
 pytestmark = pytest.mark.e2e

@@ -14,11 +14,11 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from .._arch import current_arch
-from .._config import ENV_CODE_SERVER_URL, VscodeConfig, resolve_sources
 from .._errors import VscodeInteractiveError
-from .._install import EXECUTABLE_NAME
-from .._locations import resolve_locations, which_in
+from .._install._arch import current_arch
+from .._install._config import ENV_CODE_SERVER_URL, VscodeConfig, resolve_sources
+from .._install._ensure import EXECUTABLE_NAME
+from .._install._locations import resolve_locations, which_in
 from .._ports import Environment, PortAllocator
 
 __all__ = ["Check", "register", "run_checks"]
@@ -145,7 +145,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .._system import OsEnvironment, SocketPortAllocator
+    from .._system._network import SocketPortAllocator
+    from .._system._os import OsEnvironment
 
     checks = run_checks(OsEnvironment(), SocketPortAllocator(), host=args.host, port=args.port)
     if args.json:

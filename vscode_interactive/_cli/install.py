@@ -12,14 +12,14 @@ import argparse
 import shlex
 import sys
 
-from .._arch import current_arch
-from .._config import (
+from .._install._arch import current_arch
+from .._install._config import (
     ENV_CODE_SERVER_SHA256,
     ENV_CODE_SERVER_URL,
     ENV_EXTENSIONS,
     format_extensions_value,
 )
-from .._install import Installation, ensure_installed
+from .._install._ensure import Installation, ensure_installed
 
 __all__ = ["format_pins", "format_summary", "register"]
 

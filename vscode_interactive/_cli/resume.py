@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .._channel import request_resume
+from .._supervision._channel import request_resume
 from ._session_dir import add_location_options, state_dir_from
 
 __all__ = ["register"]

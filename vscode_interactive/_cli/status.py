@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from .._channel import request_status
 from .._errors import ResumeError
 from .._layout import STATE_DIR_NAME
+from .._supervision._channel import request_status
 from ._session_dir import add_location_options, state_dir_from
 
 __all__ = ["register"]

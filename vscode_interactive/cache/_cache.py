@@ -11,14 +11,7 @@ from pathlib import Path
 
 from .._errors import CacheError, HashMismatchError, NotCachedError
 from .._ports import Clock, Environment, Fetcher
-from ._config import (
-    CACHE_ENV,
-    OFFLINE_ENV,
-    check_sha256,
-    default_root,
-    normalise_url,
-    parse_flag,
-)
+from ._config import CACHE_ENV, OFFLINE_ENV, check_sha256, default_root, normalise_url, parse_flag
 from ._download import Downloaded, download_once, with_retries
 from ._extract import ArchiveJob
 from ._maintenance import CacheEntry, CacheProblem, list_entries, prune_entries, verify_entries
@@ -65,7 +58,8 @@ class Cache:
         log_interval: float = 5.0,
     ) -> None:
         if env is None or fetcher is None or clock is None:
-            from .._system import FsspecFetcher, OsEnvironment, SystemClock
+            from .._system._network import FsspecFetcher
+            from .._system._os import OsEnvironment, SystemClock
 
             env = OsEnvironment() if env is None else env
             fetcher = FsspecFetcher() if fetcher is None else fetcher

@@ -14,7 +14,7 @@ import platform
 from collections.abc import Mapping
 from typing import TypeVar
 
-from ._errors import UnsupportedPlatformError
+from .._errors import UnsupportedPlatformError
 
 __all__ = ["Arch", "current_arch", "get_code_server_info", "parse_arch"]
 

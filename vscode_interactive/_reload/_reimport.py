@@ -1,7 +1,7 @@
 """Resume reload: find a function again after the user edited its source file.
 
 Before the IDE opens, the session records *where* the function came from as a
-:class:`~vscode_interactive._target.CallTarget` (module, qualified name, source file; the
+:class:`~vscode_interactive._reload._target.CallTarget` (module, qualified name, source file; the
 same description the debug entry script uses). On resume, :func:`reload_function`
 imports that source again, so the edits count, looks the function up by its qualified
 name, and peels off decorators (ours included: calling the decorated version would open
@@ -12,7 +12,7 @@ Three homes are handled:
 * a module of an installed package or a sibling module: re-executed in place with
   :func:`importlib.reload`, so relative imports and other modules' references keep working;
 * a script that was run as ``__main__``: its file is executed as a fresh module named
-  :data:`~vscode_interactive._target.MAIN_ALIAS`, so its ``if __name__ == "__main__":``
+  :data:`~vscode_interactive._reload._target.MAIN_ALIAS`, so its ``if __name__ == "__main__":``
   block does not run again;
 * a nested function (``<locals>`` in its qualified name) cannot be found again by name:
   the original object is returned and a warning says the edits were not picked up.
@@ -30,7 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ._errors import ReloadError
+from .._errors import ReloadError
 from ._target import MAIN_ALIAS, CallTarget, load_module_from_path
 
 __all__ = ["reload_function", "unwrap_function"]

@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._errors import ResumeError, ServerStartError
+from .._errors import ResumeError, ServerStartError
 
 __all__ = [
     "ChannelServer",

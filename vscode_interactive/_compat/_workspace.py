@@ -14,11 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .._layout import INTERACTIVE_DEBUGGING_FILE_NAME, RESUME_TASK_FILE_NAME, StateLayout
-from .._target import load_module_from_path, target_of
-from ._capture import capture_inputs
-from ._scripts import SOURCE_PATH_VARIABLE, render_entry_script, render_resume_script
-from ._vscode import merge_launch, render_launch_configurations
-from ._writer import (
+from .._reload._target import load_module_from_path, target_of
+from .._workspace._capture import capture_inputs
+from .._workspace._scripts import SOURCE_PATH_VARIABLE, render_entry_script, render_resume_script
+from .._workspace._vscode import merge_launch, render_launch_configurations
+from .._workspace._writer import (
     LAUNCH_SIDE_FILE,
     apply_merge,
     ensure_state_dir,

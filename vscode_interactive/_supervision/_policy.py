@@ -1,8 +1,8 @@
 """The supervisor's decisions, as a pure state machine.
 
 ``step(state, observation, limits) -> (state, action)`` is the whole policy: the loop in
-:mod:`vscode_interactive._supervisor` observes the world (process exit code, ``/healthz``,
-heartbeat file, resume and interrupt flags), calls :func:`step`, and performs the one
+:mod:`._supervisor` observes the world (process exit code, ``/healthz``, heartbeat
+file, resume and interrupt flags), calls :func:`step`, and performs the one
 action it returns (wait, signal the process group, or finish). Phases::
 
     STARTING --/healthz answers--> RUNNING
@@ -25,7 +25,7 @@ import enum
 import signal
 from dataclasses import dataclass, replace
 
-from ._ports import Health
+from .._ports import Health
 
 __all__ = [
     "Action",

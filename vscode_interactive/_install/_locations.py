@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._errors import InstallError
-from ._ports import Environment
+from .._errors import InstallError
+from .._ports import Environment
 
 __all__ = ["APP_NAME", "ENV_DATA_DIR", "Locations", "resolve_locations", "which_in"]
 

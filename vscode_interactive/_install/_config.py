@@ -27,9 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._errors import ConfigError, UnsupportedPlatformError
+from .._ports import Environment
 from ._arch import Arch, parse_arch
-from ._errors import ConfigError, UnsupportedPlatformError
-from ._ports import Environment
 
 __all__ = [
     "CODE_SERVER_VERSION",

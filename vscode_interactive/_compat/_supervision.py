@@ -28,13 +28,13 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from ._errors import ConfigError, IdleTimeoutError, InstallError, ServerExitedError
-from ._layout import StateLayout
-from ._lifecycle import Outcome
-from ._ports import CommandRunner, ProcessHandle
-from ._server import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, ServerOptions
-from ._supervisor import Supervisor, SupervisorSeams
-from ._system import SubprocessRunner
+from .._errors import ConfigError, IdleTimeoutError, InstallError, ServerExitedError
+from .._layout import StateLayout
+from .._ports import CommandRunner, ProcessHandle
+from .._supervision._policy import Outcome
+from .._supervision._server import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, ServerOptions
+from .._supervision._supervisor import Supervisor, SupervisorSeams
+from .._system._processes import SubprocessRunner
 
 __all__ = ["EXIT_CODE_SUCCESS", "MAX_IDLE_SECONDS", "execute_command", "exit_handler"]
 

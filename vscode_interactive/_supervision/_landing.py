@@ -31,12 +31,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._files import remove_quietly
-from ._ports import EditorWindows, Wakeup
-from ._system import PipeWakeup
+from .._ports import EditorWindows, Wakeup
+from .._system._files import remove_quietly
+from .._system._os import PipeWakeup
 
 if TYPE_CHECKING:
-    from ._workspace import SourceLocation
+    from .._workspace import SourceLocation
 
 __all__ = [
     "GREET_INTERVAL",

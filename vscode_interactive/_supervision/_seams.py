@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._lifecycle import Outcome
-from ._ports import (
+from .._ports import (
     Clock,
     EditorWindows,
     Environment,
@@ -15,15 +14,10 @@ from ._ports import (
     ProcessLauncher,
     Wakeup,
 )
-from ._system import (
-    OsEnvironment,
-    PopenLauncher,
-    SignalInterrupts,
-    SocketPortAllocator,
-    SystemClock,
-    UnixSocketEditorWindows,
-    UrllibHealthProbe,
-)
+from .._system._network import SocketPortAllocator, UnixSocketEditorWindows, UrllibHealthProbe
+from .._system._os import OsEnvironment, SignalInterrupts, SystemClock
+from .._system._processes import PopenLauncher
+from ._policy import Outcome
 
 __all__ = ["SupervisionResult", "SupervisorSeams"]
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ._errors import InstallError
+from .._errors import InstallError
 
 __all__ = [
     "EXTENSIONS_JSON",

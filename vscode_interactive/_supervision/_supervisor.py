@@ -1,7 +1,7 @@
 """Owns one code-server from launch to the end of its process group.
 
 :class:`Supervisor` is the thin effect loop around the pure policy in
-:mod:`vscode_interactive._lifecycle`: observe (exit code, ``/healthz``, heartbeat file,
+:mod:`vscode_interactive._supervision._policy`: observe (exit code, ``/healthz``, heartbeat file,
 resume and interrupt flags), ``step``, act (wait on the :class:`Wakeup`, signal the group,
 or finish). Every side effect comes through :class:`SupervisorSeams`.
 
@@ -25,12 +25,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._errors import ResumeError, ServerStartError
+from .._ports import ProcessHandle, Wakeup
+from .._system._files import (
+    mtime_or_none,
+    read_log_tail,
+    remove_quietly,
+    write_json_atomic,
+    write_secret,
+)
+from .._system._os import PipeWakeup
 from . import _guardian
 from ._channel import ChannelServer, Reply
-from ._errors import ResumeError, ServerStartError
-from ._files import mtime_or_none, read_log_tail, remove_quietly, write_json_atomic, write_secret
 from ._landing import Greeting, landing_url
-from ._lifecycle import (
+from ._policy import (
     ActionKind,
     Limits,
     Observation,
@@ -41,7 +49,7 @@ from ._lifecycle import (
     initial_state,
     step,
 )
-from ._ports import ProcessHandle, Wakeup
+from ._seams import SupervisionResult, SupervisorSeams
 from ._server import (
     ServerOptions,
     base_url,
@@ -53,8 +61,6 @@ from ._server import (
     start_error,
     validate_options,
 )
-from ._supervision import SupervisionResult, SupervisorSeams
-from ._system import PipeWakeup
 
 __all__ = ["Outcome", "SupervisionResult", "Supervisor", "SupervisorSeams"]
 
@@ -81,7 +87,7 @@ class Supervisor:
     ``announce`` receives the connection banner once (default: printed to stderr);
     ``failure_summary`` is one line shown next to the URL. With ``options.open_files`` the
     URL shown (banner, ``status``) is the landing URL, and new IDE windows are greeted
-    with those files (:mod:`vscode_interactive._landing`).
+    with those files (:mod:`vscode_interactive._supervision._landing`).
     """
 
     def __init__(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from ._errors import ReloadError
+from .._errors import ReloadError
 
 __all__ = [
     "MAIN_ALIAS",

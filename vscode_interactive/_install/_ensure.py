@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._errors import ConfigError, InstallError
+from .._ports import ArtifactStore, CommandRunner, Environment
 from ._arch import Arch, current_arch, parse_arch
 from ._config import ENV_CODE_SERVER, Artifact, Sources, VscodeConfig, resolve_sources
-from ._errors import ConfigError, InstallError
 from ._extensions import (
     ExtensionIdentity,
     install_argv,
@@ -38,7 +39,6 @@ from ._extensions import (
     save_identity_memo,
 )
 from ._locations import Locations, resolve_locations, which_in
-from ._ports import ArtifactStore, CommandRunner, Environment
 
 __all__ = ["EXECUTABLE_NAME", "Installation", "default_store", "ensure_installed"]
 
@@ -86,7 +86,7 @@ class Installation:
 
 def default_store(env: Environment, locations: Locations) -> ArtifactStore:
     """The artifact cache, moved beside our data when HOME is unusable."""
-    from .cache import Cache  # deferred: the cache pulls in filelock and friends
+    from ..cache import Cache  # deferred: the cache pulls in filelock and friends
 
     root: Path | None = None
     if locations.fallback_dir is not None and not env.get("VSCODE_INTERACTIVE_CACHE"):
@@ -272,7 +272,8 @@ def ensure_installed(
     baking an image) without running anything: explicit and PATH executables are skipped,
     and the extensions are left in ``Installation.pending_extensions``.
     """
-    from ._system import OsEnvironment, SubprocessRunner
+    from .._system._os import OsEnvironment
+    from .._system._processes import SubprocessRunner
 
     config = config if config is not None else VscodeConfig()
     env = env if env is not None else OsEnvironment()

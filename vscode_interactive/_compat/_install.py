@@ -26,16 +26,16 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ._config import VscodeConfig
-from ._extensions import (
+from .._install._config import VscodeConfig
+from .._install._ensure import EXECUTABLE_NAME, default_store, ensure_installed
+from .._install._extensions import (
     ExtensionIdentity,
     identity_from_name,
     installed_identities,
     read_vsix_identity,
 )
-from ._install import EXECUTABLE_NAME, default_store, ensure_installed
-from ._locations import resolve_locations
-from ._ports import ArtifactStore, Environment
+from .._install._locations import resolve_locations
+from .._ports import ArtifactStore, Environment
 
 __all__ = [
     "DOWNLOAD_DIR",
@@ -71,7 +71,7 @@ def get_installed_extensions(
     code-server. Nothing installed gives ``[]``.
     """
     if extensions_dir is None:
-        from ._system import OsEnvironment  # deferred: keeps `import vscode_interactive` light
+        from .._system._os import OsEnvironment  # deferred: keeps `import vscode_interactive` light
 
         extensions_dir = resolve_locations(env or OsEnvironment()).extensions_dir
     return [identity.id for identity in installed_identities(Path(extensions_dir))]
@@ -114,7 +114,7 @@ def download_file(
     temporary file then a rename). Returns its path. A second call downloads nothing.
     """
     if cache is None:
-        from ._system import OsEnvironment
+        from .._system._os import OsEnvironment
 
         env = OsEnvironment()
         cache = default_store(env, resolve_locations(env))
@@ -139,7 +139,7 @@ def download_vscode(config: VscodeConfig) -> None:
     process and its children. Prefer :func:`~vscode_interactive.ensure_installed`, which
     returns the paths (and any HOME override children need) instead.
     """
-    from ._system import prepend_to_path
+    from .._system._os import prepend_to_path
 
     installation = ensure_installed(config)
     prepend_to_path(installation.executable.parent)

@@ -11,7 +11,7 @@ to its ports. Facts about code-server this module relies on:
 * only the **last** positional argument counts: a folder (or ``.code-workspace`` file) to
   open. Files given before it are ignored by the web client, so the folder always comes
   last and files cannot be opened from the command line (see
-  :mod:`vscode_interactive._landing` for how they are opened instead);
+  :mod:`vscode_interactive._supervision._landing` for how they are opened instead);
 * ``--session-socket`` is the registry where each IDE window registers its remote-CLI
   socket; a Unix socket path holds at most 107 bytes;
 * the heartbeat file is ``$XDG_DATA_HOME/code-server/heartbeat``; the supervisor points
@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from ._errors import ConfigError, ServerStartError
-from ._layout import StateLayout
-from ._lifecycle import StartFailure
+from .._errors import ConfigError, ServerStartError
+from .._layout import StateLayout
+from ._policy import StartFailure
 
 if TYPE_CHECKING:
-    from ._workspace import SourceLocation
+    from .._workspace import SourceLocation
 
 __all__ = [
     "EXIT_CODE_SUCCESS",
@@ -86,7 +86,7 @@ class ServerOptions:
     child's environment (it cannot override ``PASSWORD`` or ``XDG_DATA_HOME``).
     ``open_files`` is what the IDE shows on start, front first (the front page, then the
     line that raised): the landing URL opens the last one, and every window that connects
-    is asked to open them all (see :mod:`vscode_interactive._landing`).
+    is asked to open them all (see :mod:`vscode_interactive._supervision._landing`).
     """
 
     executable: Path
@@ -284,7 +284,7 @@ def _duration(seconds: float) -> str:
 def guardian_argv(
     python: str, guardian_script: Path, *, grace: float, parent_pid: int, argv: list[str]
 ) -> list[str]:
-    """Wrap ``argv`` in the guardian (see :mod:`vscode_interactive._guardian`); ``-I`` keeps
+    """Wrap ``argv`` in the guardian (see :mod:`._guardian`); ``-I`` keeps
     the user's ``PYTHON*`` variables and site-packages out of it."""
     return [
         python,

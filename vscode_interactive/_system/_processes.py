@@ -1,0 +1,132 @@
+"""Real process adapters: launch a process group, run a command (argv lists only)."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+from .._ports import CommandResult
+from .._supervision._guardian import live_processes
+
+__all__ = ["PopenLauncher", "SubprocessRunner"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the forked child
+    """In the child, before exec: ask Linux to SIGTERM us when our parent dies."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class _PopenHandle:
+    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
+        self._popen = popen
+        self._pgid = popen.pid  # start_new_session: the child leads its own group
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    def poll(self) -> int | None:
+        return self._popen.poll()
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self._popen.wait(timeout=max(timeout, 0.0))
+        except subprocess.TimeoutExpired:
+            return None
+
+    def signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._pgid, signum)
+
+    def group_alive(self) -> bool:
+        self._popen.poll()  # reap the leader so a zombie does not count as alive
+        try:
+            os.killpg(self._pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return _group_has_live_member(self._pgid)
+
+
+def _group_has_live_member(pgid: int) -> bool:
+    """False when every process left in group ``pgid`` is a zombie.
+
+    ``killpg(pgid, 0)`` also succeeds for zombies, and orphaned zombies are never reaped
+    when PID 1 is a process that does not reap (a Python job running as PID 1 in a pod),
+    so the signal test alone would report a dead group alive forever. Where ``/proc`` is
+    missing this falls back to "alive".
+    """
+    table = live_processes()
+    if table is None:
+        return True
+    return any(pgrp == pgid for _pid, _ppid, pgrp in table)
+
+
+class PopenLauncher:
+    """Starts children with :class:`subprocess.Popen` in a new session (own group)."""
+
+    def launch(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        cwd: Path | None = None,
+        log_path: Path | None = None,
+    ) -> _PopenHandle:
+        log: IO[bytes] | None = None
+        if log_path is not None:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = log_path.open("ab")
+        try:
+            popen = subprocess.Popen(
+                list(argv),
+                env=dict(env),
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log if log is not None else subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_set_parent_death_signal if sys.platform == "linux" else None,
+            )
+        finally:
+            if log is not None:
+                log.close()
+        return _PopenHandle(popen)
+
+
+class SubprocessRunner:
+    """Runs short commands with :func:`subprocess.run`, output captured as text."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        done = subprocess.run(
+            list(argv),
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+        return CommandResult(done.returncode, done.stdout, done.stderr)

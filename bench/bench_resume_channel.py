@@ -47,7 +47,7 @@ def one_resume(workdir: Path, index: int) -> float:
         launcher=FakeLauncher(FakeProcess(fake_time)),
         probe=FakeHealthProbe(fake_time, lambda now: Health("alive", 0)),
     )
-    supervisor = Supervisor(options, seams=seams, announce=lambda text: ready.set())
+    supervisor = Supervisor(options, _seams=seams, announce=lambda text: ready.set())
     outcomes: list[Outcome] = []
     thread = threading.Thread(target=lambda: outcomes.append(supervisor.run().outcome))
     thread.start()

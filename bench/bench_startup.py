@@ -109,7 +109,7 @@ def ours(workspace: Path) -> tuple[float, float]:
     poller = threading.Thread(target=_poll_until_healthy, args=(port, start, health, stop))
     poller.start()
     try:
-        result = Session(config, steps=_TimedSteps(start, ready, stop)).run(job)
+        result = Session(config, _steps=_TimedSteps(start, ready, stop)).run(job)
     finally:
         stop.set()
         poller.join()

@@ -105,7 +105,7 @@ class LiveRig:
         holder: list[Session] = []
         seams = SupervisorSeams(environment=Env(self.knobs))
         supervisor = Supervisor(
-            self.options(**changes), seams=seams, announce=lambda text: holder[0].ready.set()
+            self.options(**changes), _seams=seams, announce=lambda text: holder[0].ready.set()
         )
         holder.append(Session(supervisor))
         return holder[0].start()

@@ -16,6 +16,7 @@ from vscode_interactive._supervision._channel import (
     ChannelServer,
     Reply,
     channel_address,
+    command_handler,
     request_resume,
     request_status,
 )
@@ -190,3 +191,25 @@ def test_close_is_idempotent(state_dir: Path) -> None:
     started.start()
     started.close()
     started.close()
+
+
+def test_session_handler_answers_status_resume_and_unknown_commands() -> None:
+    """A session's handler: status with its URL, resume acknowledged or refused with the
+    supervisor's reason, anything else refused by name."""
+    refusals: list[str] = []
+
+    def resume() -> str:
+        if refusals:
+            raise ResumeError(refusals[0])
+        return "resume accepted"
+
+    handle = command_handler(resume=resume, status=lambda: {"server_url": "http://h:1"})
+    assert handle("status") == {
+        "ok": True,
+        "message": "session at http://h:1",
+        "status": {"server_url": "http://h:1"},
+    }
+    assert handle("resume") == {"ok": True, "message": "resume accepted"}
+    refusals.append("already ending (idle)")
+    assert handle("resume") == {"ok": False, "message": "already ending (idle)"}
+    assert handle("reboot") == {"ok": False, "message": "unknown command 'reboot'"}

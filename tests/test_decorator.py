@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from pathlib import Path
 
@@ -13,10 +14,11 @@ from vscode_interactive import (
     ExecutionContextManager,
     SessionConfig,
     VscodeConfig,
+    VscodeOptions,
     VscodeTask,
     vscode,
 )
-from vscode_interactive._decorator import WRAPPER_ATTRIBUTE
+from vscode_interactive._decorator import OPTION_FIELDS, WRAPPER_ATTRIBUTE
 
 
 def add(x: int, y: int = 2) -> int:
@@ -122,3 +124,30 @@ def test_class_decorator_base_requires_execute() -> None:
     with pytest.raises(NotImplementedError, match="execute"):
         ClassDecorator(add)(1)
     assert ClassDecorator(add).get_extra_config() == {}
+
+
+def test_options_are_declared_once_and_agree_with_session_config() -> None:
+    """Every @vscode option but session_config names a SessionConfig field (config ->
+    vscode); the SessionConfig fields without an option are exactly the session-only ones."""
+    options = set(VscodeOptions.__annotations__)
+    assert len(options) == 15
+    assert set(OPTION_FIELDS) == options - {"session_config"}
+    fields = {field.name for field in dataclasses.fields(SessionConfig)}
+    assert set(OPTION_FIELDS.values()) <= fields
+    assert fields - set(OPTION_FIELDS.values()) == {"check_interval", "grace_seconds"}
+    assert OPTION_FIELDS["config"] == "vscode"
+
+
+def test_options_override_session_config_and_none_keeps_its_value(tmp_path: Path) -> None:
+    """Given options replace the base's fields; None (or leaving one out) keeps the base's."""
+    base = SessionConfig(port=9000, host="localhost", check_interval=1.0, workspace_dir=tmp_path)
+    config = VscodeConfig(code_server_path="/opt/code-server/bin/code-server")
+    task = vscode(session_config=base, port=0, host=None, config=config)(add)
+    assert task.session_config == dataclasses.replace(base, port=0, vscode=config)
+    assert vscode(add).session_config == SessionConfig()
+
+
+def test_an_unknown_option_is_a_type_error_naming_it() -> None:
+    """A misspelt option fails at decoration, like an unknown keyword argument."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'prot'"):
+        vscode(prot=8080)  # type: ignore[call-overload]  # the point of the test

@@ -108,8 +108,8 @@ def test_failing_job_banner_and_greeting_on_the_fake_server(
     layout = config.layout()
     session = Session(
         config,
-        env=FakeEnvironment({"VSCODE_INTERACTIVE_ENABLE": "1"}),
-        steps=FakeServerSteps(tmp_path),
+        _env=FakeEnvironment({"VSCODE_INTERACTIVE_ENABLE": "1"}),
+        _steps=FakeServerSteps(tmp_path),
     )
     outcome: list[object] = []
 

@@ -22,6 +22,8 @@ _LATE_MODULES = (
     "vscode_interactive.cache",
     "vscode_interactive._install._ensure",
     "vscode_interactive._supervision._supervisor",
+    "vscode_interactive._supervision._server",
+    "vscode_interactive._supervision._policy",
     "vscode_interactive._system._os",
     "vscode_interactive._system._network",
     "vscode_interactive._system._processes",

@@ -117,7 +117,7 @@ def make_session(
     tmp_path: Path, steps: FakeSteps, env: Mapping[str, str] | None = None, **config: object
 ) -> Session:
     cfg = SessionConfig(workspace_dir=tmp_path / "ws", **config)  # type: ignore[arg-type]
-    return Session(cfg, env=FakeEnvironment(env or {}), steps=steps)
+    return Session(cfg, _env=FakeEnvironment(env or {}), _steps=steps)
 
 
 def test_resume_reloads_the_edited_function_and_returns_its_value(

@@ -96,7 +96,7 @@ class Rig:
             wakeup=FakeWakeup(self.clock),
             editor_windows=self.windows,
         )
-        return Supervisor(self.options(**changes), seams=seams, announce=self.announced.append)
+        return Supervisor(self.options(**changes), _seams=seams, announce=self.announced.append)
 
     def at(self, when: float, action: Callable[[], object]) -> None:
         """Run ``action`` once, the first time the clock is past ``start + when``."""

@@ -49,13 +49,13 @@ def test_execute_command_splits_strings_without_a_shell() -> None:
     """A string is split like a shell would (quotes kept together), never run by one."""
     runner = FakeCommandRunner(lambda argv: CommandResult(0, "installed\n", ""))
     out = execute_command(
-        'code-server --install-extension "/tmp/my ext.vsix"; rm -rf /', runner=runner
+        'code-server --install-extension "/tmp/my ext.vsix"; rm -rf /', _runner=runner
     )
     assert out == "installed\n"
     assert runner.calls == [
         ["code-server", "--install-extension", "/tmp/my ext.vsix;", "rm", "-rf", "/"]
     ]
-    execute_command(["a b", "c"], runner=runner)
+    execute_command(["a b", "c"], _runner=runner)
     assert runner.calls[-1] == ["a b", "c"]
 
 
@@ -63,7 +63,7 @@ def test_execute_command_failure_carries_stderr() -> None:
     """A non-zero exit raises InstallError (a RuntimeError) with stderr in message and output."""
     runner = FakeCommandRunner(lambda argv: CommandResult(2, "", "no such extension: x.y\n"))
     with pytest.raises(InstallError, match=r"exit code 2: no such extension: x\.y") as info:
-        execute_command("code-server --install-extension x.y", runner=runner)
+        execute_command("code-server --install-extension x.y", _runner=runner)
     assert isinstance(info.value, RuntimeError)
     assert "no such extension" in info.value.output
 
@@ -75,7 +75,7 @@ def test_execute_command_missing_program_and_empty_command() -> None:
         raise FileNotFoundError(2, "No such file or directory", argv[0])
 
     with pytest.raises(InstallError, match="cannot run nope --x"):
-        execute_command("nope --x", runner=FakeCommandRunner(missing))
+        execute_command("nope --x", _runner=FakeCommandRunner(missing))
     with pytest.raises(ConfigError):
         execute_command("   ")
 
@@ -134,7 +134,7 @@ class Harness:
             layout=self.layout,
             url="http://127.0.0.1:1",
             check_interval=10,
-            seams=self.seams,
+            _seams=self.seams,
         )
 
 
@@ -222,6 +222,6 @@ def test_exit_handler_heartbeat_file_defaults_to_xdg_data_home(tmp_path: Path) -
             max_idle_seconds=100,
             layout=harness.layout,
             check_interval=10,
-            seams=harness.seams,
+            _seams=harness.seams,
         )
     assert harness.clock.monotonic() - start >= touched[0] - start + 100

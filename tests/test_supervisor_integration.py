@@ -156,7 +156,7 @@ def test_lost_port_race_is_detected_from_the_log_and_retried(rig: LiveRig) -> No
         ports = RacyPorts(busy.getsockname()[1])
         ready = threading.Event()
         seams = SupervisorSeams(environment=Env(rig.knobs), port_allocator=ports)
-        supervisor = Supervisor(rig.options(), seams=seams, announce=lambda text: ready.set())
+        supervisor = Supervisor(rig.options(), _seams=seams, announce=lambda text: ready.set())
         session = Session(supervisor, ready=ready).start()
         session.wait_ready()
         request_resume(rig.layout.root)

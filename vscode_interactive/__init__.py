@@ -43,7 +43,7 @@ if typing.TYPE_CHECKING:
         prepare_resume_task_python,
     )
     from ._context import ExecutionContext, ExecutionContextManager
-    from ._decorator import ClassDecorator, VscodeTask, vscode
+    from ._decorator import ClassDecorator, VscodeOptions, VscodeTask, vscode
     from ._errors import (
         CacheError,
         ConfigError,
@@ -64,12 +64,15 @@ if typing.TYPE_CHECKING:
     from ._install._arch import Arch, current_arch, get_code_server_info
     from ._install._config import VscodeConfig
     from ._install._ensure import Installation, ensure_installed
+    from ._layout import StateLayout
+    from ._ports import ProcessHandle
     from ._session import Session, SessionConfig
     from ._supervision._channel import request_resume, request_status
     from ._supervision._policy import Outcome
     from ._supervision._server import ServerOptions
     from ._supervision._supervisor import SupervisionResult, Supervisor
     from ._workspace import WorkspaceFiles, prepare_workspace
+    from ._workspace._front_page import SourceLocation
 
 __version__ = "0.1.0"
 
@@ -96,6 +99,7 @@ __all__ = [
     "MAX_IDLE_SECONDS",
     "NotCachedError",
     "Outcome",
+    "ProcessHandle",
     "RESUME_TASK_FILE_NAME",
     "ReloadError",
     "ResumeError",
@@ -105,6 +109,8 @@ __all__ = [
     "ServerStartError",
     "Session",
     "SessionConfig",
+    "SourceLocation",
+    "StateLayout",
     "SupervisionResult",
     "Supervisor",
     "TASK_FUNCTION_SOURCE_PATH",
@@ -112,6 +118,7 @@ __all__ = [
     "VSCODE_TYPE_VALUE",
     "VscodeConfig",
     "VscodeInteractiveError",
+    "VscodeOptions",
     "VscodeTask",
     "WorkspaceFiles",
     "__version__",
@@ -153,6 +160,7 @@ _EXPORTS: dict[str, str] = {
     "ExecutionContext": "._context",
     "ExecutionContextManager": "._context",
     "ClassDecorator": "._decorator",
+    "VscodeOptions": "._decorator",
     "VscodeTask": "._decorator",
     "vscode": "._decorator",
     "CacheError": "._errors",
@@ -173,6 +181,9 @@ _EXPORTS: dict[str, str] = {
     "Installation": "._install._ensure",
     "ensure_installed": "._install._ensure",
     "Outcome": "._supervision._policy",
+    "ProcessHandle": "._ports",
+    "StateLayout": "._layout",
+    "SourceLocation": "._workspace._front_page",
     "EXIT_CODE_SUCCESS": "._compat",
     "MAX_IDLE_SECONDS": "._compat",
     "execute_command": "._compat",

@@ -16,22 +16,35 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypedDict, TypeVar, overload
 
 from ._compat import VSCODE_TYPE_VALUE
 from ._session import Session, SessionConfig
 
 if TYPE_CHECKING:
-    from ._install._config import VscodeConfig
-    from ._supervision._server import AuthMode
+    # Unpack is needed by the type checker only: the package does not pay its import.
+    from typing_extensions import Unpack
 
-__all__ = ["ClassDecorator", "VscodeTask", "vscode"]
+    from ._install._config import VscodeConfig
+    from ._supervision._defaults import AuthMode
+
+__all__ = [
+    "OPTION_FIELDS",
+    "WRAPPER_ATTRIBUTE",
+    "ClassDecorator",
+    "VscodeOptions",
+    "VscodeTask",
+    "resolve_options",
+    "vscode",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Marks our wrappers; the debug entry script calls through them instead of nesting a session.
+#: Marks our wrappers: the generated debug entry script (``_workspace._scripts``) calls what
+#: they wrap, so debugging the function does not start a second session.
 WRAPPER_ATTRIBUTE = "__vscode_interactive_wrapper__"
 
 
@@ -85,50 +98,68 @@ class VscodeTask(ClassDecorator[P, R]):
         return {self.LINK_TYPE_KEY: VSCODE_TYPE_VALUE, self.PORT_KEY: str(self.session_config.port)}
 
 
+class VscodeOptions(TypedDict, total=False):
+    """The keyword options of :func:`vscode`, declared once.
+
+    Each names the :class:`SessionConfig` field of the same name (``config`` fills
+    ``SessionConfig.vscode``); ``session_config`` is the base they override. ``None`` (or
+    leaving an option out) keeps the base's value.
+    """
+
+    max_idle_seconds: float | None
+    port: int | None
+    enable: bool | None
+    run_task_first: bool | None
+    pre_execute: Callable[[], object] | None
+    post_execute: Callable[[], object] | None
+    config: VscodeConfig | None
+    host: str | None
+    auth: AuthMode | None
+    allow_unauthenticated: bool | None
+    workspace_dir: Path | str | None
+    cache_dir: Path | str | None
+    start_timeout: float | None
+    max_lifetime_seconds: float | None
+    session_config: SessionConfig | None
+
+
+#: Option name -> the SessionConfig field it sets (all but ``session_config``).
+OPTION_FIELDS: dict[str, str] = {
+    name: "vscode" if name == "config" else name
+    for name in VscodeOptions.__annotations__
+    if name != "session_config"
+}
+
+
+def resolve_options(options: VscodeOptions) -> SessionConfig:
+    """The :class:`SessionConfig` that ``vscode(**options)`` runs with.
+
+    Raises ``TypeError`` for an unknown option, as a keyword parameter would.
+    """
+    unknown = sorted(set(options) - set(VscodeOptions.__annotations__))
+    if unknown:
+        raise TypeError(f"vscode() got an unexpected keyword argument {unknown[0]!r}")
+    base = options.get("session_config") or SessionConfig()
+    changes: dict[str, Any] = {
+        OPTION_FIELDS[name]: value
+        for name, value in options.items()
+        if name != "session_config" and value is not None
+    }
+    return replace(base, **changes)
+
+
 @overload
 def vscode(task_function: Callable[P, R], /) -> VscodeTask[P, R]: ...
 
 
 @overload
 def vscode(
-    task_function: None = None,
-    *,
-    max_idle_seconds: float | None = None,
-    port: int | None = None,
-    enable: bool | None = None,
-    run_task_first: bool | None = None,
-    pre_execute: Callable[[], object] | None = None,
-    post_execute: Callable[[], object] | None = None,
-    config: VscodeConfig | None = None,
-    host: str | None = None,
-    auth: AuthMode | None = None,
-    allow_unauthenticated: bool | None = None,
-    workspace_dir: Path | str | None = None,
-    cache_dir: Path | str | None = None,
-    start_timeout: float | None = None,
-    max_lifetime_seconds: float | None = None,
-    session_config: SessionConfig | None = None,
+    task_function: None = None, /, **options: Unpack[VscodeOptions]
 ) -> Callable[[Callable[P, R]], VscodeTask[P, R]]: ...
 
 
 def vscode(
-    task_function: Callable[P, R] | None = None,
-    *,
-    max_idle_seconds: float | None = None,
-    port: int | None = None,
-    enable: bool | None = None,
-    run_task_first: bool | None = None,
-    pre_execute: Callable[[], object] | None = None,
-    post_execute: Callable[[], object] | None = None,
-    config: VscodeConfig | None = None,
-    host: str | None = None,
-    auth: AuthMode | None = None,
-    allow_unauthenticated: bool | None = None,
-    workspace_dir: Path | str | None = None,
-    cache_dir: Path | str | None = None,
-    start_timeout: float | None = None,
-    max_lifetime_seconds: float | None = None,
-    session_config: SessionConfig | None = None,
+    task_function: Callable[P, R] | None = None, **options: Unpack[VscodeOptions]
 ) -> VscodeTask[P, R] | Callable[[Callable[P, R]], VscodeTask[P, R]]:
     """Open a browser VS Code (code-server) when the decorated function runs remotely.
 
@@ -138,28 +169,9 @@ def vscode(
     once after it stops), ``config`` (a :class:`VscodeConfig`: code-server and extension
     sources). Session options: ``host``, ``auth``, ``allow_unauthenticated``,
     ``workspace_dir``, ``cache_dir``, ``start_timeout``, ``max_lifetime_seconds``, or a
-    whole ``session_config`` that these override.
+    whole ``session_config`` that these override (:class:`VscodeOptions` declares them).
     """
-    base = session_config if session_config is not None else SessionConfig()
-    overrides: dict[str, Any] = {
-        "max_idle_seconds": max_idle_seconds,
-        "port": port,
-        "enable": enable,
-        "run_task_first": run_task_first,
-        "pre_execute": pre_execute,
-        "post_execute": post_execute,
-        "vscode": config,
-        "host": host,
-        "auth": auth,
-        "allow_unauthenticated": allow_unauthenticated,
-        "workspace_dir": workspace_dir,
-        "cache_dir": cache_dir,
-        "start_timeout": start_timeout,
-        "max_lifetime_seconds": max_lifetime_seconds,
-    }
-    from ._session import with_overrides
-
-    resolved = with_overrides(base, **overrides)
+    resolved = resolve_options(options)
 
     def decorate(fn: Callable[P, R]) -> VscodeTask[P, R]:
         return VscodeTask(fn, resolved)

@@ -8,20 +8,34 @@ password file, the resume channel. The state directory ignores itself for git.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "INTERACTIVE_DEBUGGING_FILE_NAME",
+    "MAX_SOCKET_PATH_BYTES",
+    "RESUME_SOCKET_NAME",
     "RESUME_TASK_FILE_NAME",
     "STATE_DIR_NAME",
     "StateLayout",
+    "fits_socket_address",
 ]
 
 STATE_DIR_NAME = ".vscode-interactive"
 # File names of the generated scripts (the reference library's names for the same files).
 INTERACTIVE_DEBUGGING_FILE_NAME = "vscode_interactive_entrypoint.py"
 RESUME_TASK_FILE_NAME = "vscode_interactive_resume_task.py"
+#: The supervisor's resume/status socket in the state directory.
+RESUME_SOCKET_NAME = "resume.sock"
+
+MAX_SOCKET_PATH_BYTES = 107
+"""Longest path a Unix socket can be bound at: ``sun_path`` (108 bytes) minus its NUL."""
+
+
+def fits_socket_address(path: Path | str) -> bool:
+    """True when ``path`` can be bound as a Unix socket (at most 107 bytes, encoded)."""
+    return len(os.fsencode(path)) <= MAX_SOCKET_PATH_BYTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +85,7 @@ class StateLayout:
     @property
     def resume_socket(self) -> Path:
         """Unix socket the supervisor listens on for resume requests."""
-        return self.root / "resume.sock"
+        return self.root / RESUME_SOCKET_NAME
 
     @property
     def front_page(self) -> Path:

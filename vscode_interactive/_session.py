@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
-from ._errors import ConfigError, IdleTimeoutError, ReloadError, ServerExitedError
+from ._errors import ConfigError, ReloadError
 from ._install._config import VscodeConfig
 from ._layout import StateLayout
-from ._supervision._server import MAX_IDLE_SECONDS
+from ._supervision._defaults import MAX_IDLE_SECONDS
 
 # Only what defining SessionConfig and @vscode needs is imported here: a job imports this
 # module at start-up, and the installer, supervisor, workspace writer and reloader (with
@@ -39,8 +38,9 @@ from ._supervision._server import MAX_IDLE_SECONDS
 if TYPE_CHECKING:
     from ._install._ensure import Installation
     from ._ports import Clock, Environment
+    from ._supervision._defaults import AuthMode
     from ._supervision._seams import SupervisionResult
-    from ._supervision._server import AuthMode, ServerOptions
+    from ._supervision._server import ServerOptions
     from ._workspace import WorkspaceFiles
 
 __all__ = ["ENV_ENABLE", "RealSteps", "Session", "SessionConfig", "SessionSteps"]
@@ -187,22 +187,24 @@ class Session:
 
     ``Session()`` uses the defaults; ``Session(config).run(fn, *args, **kwargs)`` returns
     what ``fn`` (or, after a resume, its edited version) returns, or raises what it raises.
+    ``_env`` and ``_steps`` are private seams for tests (the environment read for
+    ``$VSCODE_INTERACTIVE_ENABLE``, the install/prepare/supervise steps).
     """
 
     def __init__(
         self,
         config: SessionConfig | None = None,
         *,
-        env: Environment | None = None,
-        steps: SessionSteps | None = None,
+        _env: Environment | None = None,
+        _steps: SessionSteps | None = None,
     ) -> None:
         self.config = config if config is not None else SessionConfig()
-        if env is None:
+        if _env is None:
             from ._system._os import OsEnvironment
 
-            env = OsEnvironment()
-        self._env = env
-        self._steps: SessionSteps = steps if steps is not None else RealSteps()
+            _env = OsEnvironment()
+        self._env = _env
+        self._steps: SessionSteps = _steps if _steps is not None else RealSteps()
 
     def enabled(self) -> bool:
         """Whether ``run`` opens the IDE: ``$VSCODE_INTERACTIVE_ENABLE`` if set, else not
@@ -247,6 +249,7 @@ class Session:
         """Install, write the workspace, supervise; return the function to resume with."""
         from ._reload._reimport import reload_function
         from ._reload._target import target_of
+        from ._supervision._outcomes import raise_for_outcome
         from ._supervision._policy import Outcome
 
         installation = self._steps.install(self.config)
@@ -263,7 +266,9 @@ class Session:
                     logger.error("%s; the IDE opens again to fix it", error)
                     shown = error
                     continue
-            self._raise_for(result, failure)
+            raise_for_outcome(
+                result, max_idle_seconds=self.config.max_idle_seconds, failure=failure
+            )
 
     def _server_options(self, installation: Installation, files: WorkspaceFiles) -> ServerOptions:
         from ._supervision._server import ServerOptions
@@ -288,40 +293,6 @@ class Session:
             open_files=files.open_first,
         )
 
-    def _raise_for(self, result: SupervisionResult, failure: BaseException | None) -> None:
-        from ._supervision._policy import Outcome
-
-        outcome = result.outcome
-        if outcome is Outcome.IDLE_TIMEOUT:
-            raise IdleTimeoutError(
-                f"the IDE at {result.url} was idle for {result.idle_seconds:.0f} s "
-                f"(limit {self.config.max_idle_seconds:g} s) and was stopped"
-                f"{f'; {result.detail}' if result.detail else ''}"
-                f"{'; the original failure follows' if failure else ''}",
-                idle_seconds=result.idle_seconds,
-            ) from failure
-        if outcome is Outcome.SERVER_EXITED:
-            raise ServerExitedError(
-                f"code-server at {result.url} exited on its own with code {result.exit_code} "
-                "before anyone resumed; its log ends with:\n"
-                f"{result.log_tail or '(empty)'}",
-                port=result.port,
-                exit_code=result.exit_code,
-                log_tail=result.log_tail,
-            ) from failure
-        if outcome is Outcome.INTERRUPTED:
-            signum = result.signal or signal.SIGTERM
-            if signum == signal.SIGINT:
-                raise KeyboardInterrupt
-            # A shell reports a job killed by signal n as 128 + n; so do we.
-            raise SystemExit(128 + signum)
-        raise AssertionError(f"unhandled outcome {outcome}")  # pragma: no cover
-
 
 def _name(fn: Callable[..., object]) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
-
-
-def with_overrides(config: SessionConfig, **changes: Any) -> SessionConfig:
-    """``config`` with the given fields replaced (``None`` values are ignored)."""
-    return replace(config, **{key: value for key, value in changes.items() if value is not None})

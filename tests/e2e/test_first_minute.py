@@ -169,8 +169,8 @@ def test_a_failing_job_lands_on_the_front_page_and_the_raising_line(
     layout = config.layout()
     session = Session(
         config,
-        env=FakeEnvironment({"VSCODE_INTERACTIVE_ENABLE": "1"}),
-        steps=LocalSteps(code_server, tmp_path / "state"),
+        _env=FakeEnvironment({"VSCODE_INTERACTIVE_ENABLE": "1"}),
+        _steps=LocalSteps(code_server, tmp_path / "state"),
     )
     outcome: list[object] = []
 
@@ -302,7 +302,7 @@ def test_the_landing_url_alone_opens_the_raising_line(
     )
     supervisor = Supervisor(
         options,
-        seams=SupervisorSeams(editor_windows=FakeEditorWindows()),  # no window is greeted
+        _seams=SupervisorSeams(editor_windows=FakeEditorWindows()),  # no window is greeted
         announce=lambda banner: None,
     )
     runner = threading.Thread(target=supervisor.run)

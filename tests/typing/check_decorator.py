@@ -7,10 +7,18 @@ Each ``# type: ignore[...]`` below marks a call that must be rejected; mypy's
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from typing_extensions import assert_type
 
-from vscode_interactive import Session, SessionConfig, VscodeTask, vscode
+from vscode_interactive import (
+    Session,
+    SessionConfig,
+    VscodeConfig,
+    VscodeOptions,
+    VscodeTask,
+    vscode,
+)
 
 
 @vscode
@@ -44,3 +52,33 @@ def session_run() -> None:
     assert_type(session.run(plain.task_function, 1, "b"), float)
     assert_type(Session().run(configured.task_function, [1], scale=1.0), list[float])
     session.run(plain.task_function, "x")  # type: ignore[arg-type]
+
+
+def options() -> None:
+    """The keyword options are checked by name and type (declared once, VscodeOptions)."""
+    every = vscode(
+        max_idle_seconds=60.0,
+        port=0,
+        enable=True,
+        run_task_first=False,
+        pre_execute=lambda: None,
+        post_execute=print,
+        config=VscodeConfig(),
+        host="127.0.0.1",
+        auth="none",
+        allow_unauthenticated=False,
+        workspace_dir=Path(),
+        cache_dir="/tmp/cache",
+        start_timeout=30,
+        max_lifetime_seconds=None,
+        session_config=SessionConfig(),
+    )
+    task: VscodeTask[[int, str], float] = every(plain.task_function)
+    assert_type(task(1, "b"), float)
+    spelled: VscodeOptions = {"port": 0, "auth": "password"}
+    assert_type(vscode(**spelled)(plain.task_function)(1), float)
+    vscode(prot=8080)  # type: ignore[call-overload]
+    vscode(port="8080")  # type: ignore[call-overload]
+    vscode(auth="basic")  # type: ignore[call-overload]
+    vscode(pre_execute=42)  # type: ignore[call-overload]
+    vscode(plain.task_function, port=0)  # type: ignore[call-overload]

@@ -7,14 +7,11 @@
 * :func:`exit_handler` keeps its parameters. The reference polled the heartbeat file every
   60 s and took "the child exited" to mean "the user resumed"; ours hands the child to a
   :class:`Supervisor` (heartbeat via ``/healthz`` when ``url`` is given, else the file;
-  resume only through the explicit channel) and maps each outcome:
-
-  ==================  ==============================================================
-  ``RESUMED``         returns ``task_function(*args, **kwargs)`` (None without one)
-  ``IDLE_TIMEOUT``    raises :class:`IdleTimeoutError`
-  ``SERVER_EXITED``   raises :class:`ServerExitedError` (even for exit code 0)
-  ``INTERRUPTED``     raises ``KeyboardInterrupt`` for SIGINT, else ``SystemExit(128+n)``
-  ==================  ==============================================================
+  resume only through the explicit channel). ``RESUMED`` returns
+  ``task_function(*args, **kwargs)`` (None without one); every other outcome raises what
+  :mod:`vscode_interactive._supervision._outcomes` maps it to, as a session does
+  (:class:`IdleTimeoutError`, :class:`ServerExitedError` even for exit code 0,
+  ``KeyboardInterrupt`` / ``SystemExit(128+n)``).
 
   ``post_execute`` runs exactly once, after the child's process group is gone, whatever
   the outcome (also when supervision itself fails). The task function is called as given;
@@ -24,13 +21,13 @@
 from __future__ import annotations
 
 import shlex
-import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from .._errors import ConfigError, IdleTimeoutError, InstallError, ServerExitedError
+from .._errors import ConfigError, InstallError
 from .._layout import StateLayout
 from .._ports import CommandRunner, ProcessHandle
+from .._supervision._outcomes import raise_for_outcome
 from .._supervision._policy import Outcome
 from .._supervision._server import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, ServerOptions
 from .._supervision._supervisor import Supervisor, SupervisorSeams
@@ -39,13 +36,13 @@ from .._system._processes import SubprocessRunner
 __all__ = ["EXIT_CODE_SUCCESS", "MAX_IDLE_SECONDS", "execute_command", "exit_handler"]
 
 
-def execute_command(cmd: str | Sequence[str], *, runner: CommandRunner | None = None) -> str:
+def execute_command(cmd: str | Sequence[str], *, _runner: CommandRunner | None = None) -> str:
     """Run ``cmd`` (an argv list, or a string split like a POSIX shell would, but never run
     by one) and return its stdout; raise :class:`InstallError` with stderr on failure."""
     argv = shlex.split(cmd) if isinstance(cmd, str) else [str(part) for part in cmd]
     if not argv:
         raise ConfigError("execute_command: the command is empty")
-    runner = runner if runner is not None else SubprocessRunner()
+    runner = _runner if _runner is not None else SubprocessRunner()
     shown = shlex.join(argv)
     try:
         result = runner.run(argv)
@@ -79,7 +76,7 @@ def exit_handler(
     heartbeat_file: Path | None = None,
     check_interval: float = 5.0,
     grace_seconds: float = 5.0,
-    seams: SupervisorSeams | None = None,
+    _seams: SupervisorSeams | None = None,
 ) -> object:
     """Supervise an already-started code-server (``child_process`` leads its own process
     group) until an outcome, then act on it as the module docstring's table says.
@@ -87,7 +84,7 @@ def exit_handler(
     ``layout`` (default: the current directory's) names the resume socket; ``heartbeat_file``
     defaults to ``$XDG_DATA_HOME/code-server/heartbeat`` (``~/.local/share/...``).
     """
-    seams = seams if seams is not None else SupervisorSeams()
+    seams = _seams if _seams is not None else SupervisorSeams()
     layout = layout if layout is not None else StateLayout.for_workspace(Path.cwd())
     heartbeat = heartbeat_file if heartbeat_file is not None else _default_heartbeat(seams)
     options = ServerOptions(
@@ -101,27 +98,12 @@ def exit_handler(
         data_home=heartbeat.parent.parent,
     )
     try:
-        result = Supervisor(options, seams=seams).attach(child_process, url=url)
+        result = Supervisor(options, _seams=seams).attach(child_process, url=url)
     finally:
         if post_execute is not None:
             post_execute()
-    if result.outcome is Outcome.RESUMED:
-        if task_function is None:
-            return None
-        return task_function(*(args or ()), **dict(kwargs or {}))
-    if result.outcome is Outcome.IDLE_TIMEOUT:
-        raise IdleTimeoutError(
-            f"code-server (pid {result.server_pid}) was stopped: {result.detail}",
-            idle_seconds=result.idle_seconds,
-        )
-    if result.outcome is Outcome.SERVER_EXITED:
-        raise ServerExitedError(
-            f"code-server (pid {result.server_pid}) exited with code {result.exit_code} "
-            "before anyone asked to resume; the task was not run again",
-            exit_code=result.exit_code,
-            log_tail=result.log_tail,
-        )
-    signum = result.signal if result.signal is not None else signal.SIGTERM
-    if signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    raise SystemExit(128 + signum)
+    if result.outcome is not Outcome.RESUMED:
+        raise_for_outcome(result, max_idle_seconds=max_idle_seconds)
+    if task_function is None:
+        return None
+    return task_function(*(args or ()), **dict(kwargs or {}))

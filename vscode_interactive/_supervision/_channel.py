@@ -37,33 +37,37 @@ import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .._errors import ResumeError, ServerStartError
+from .._layout import RESUME_SOCKET_NAME, fits_socket_address
 
 __all__ = [
     "ChannelServer",
+    "Command",
     "Reply",
     "channel_address",
+    "command_handler",
     "request_resume",
     "request_status",
 ]
 
 logger = logging.getLogger("vscode_interactive.channel")
 
-SOCKET_NAME = "resume.sock"
-_MAX_PATH_BYTES = 107
 _MAX_MESSAGE = 64 * 1024
 
 Reply = dict[str, Any]
 """``{"ok": bool, "message": str, ...}``"""
 
+Command = Literal["resume", "status"]
+"""What a client can ask a session (anything else is answered ``ok: false``)."""
+
 
 def channel_address(state_dir: Path | str) -> str | bytes:
     """The socket path for ``state_dir``, or its abstract name when the path is too long."""
     resolved = Path(state_dir).resolve()  # both ends must agree, whatever path they were given
-    path = resolved / SOCKET_NAME
-    if len(os.fsencode(str(path))) <= _MAX_PATH_BYTES:
+    path = resolved / RESUME_SOCKET_NAME
+    if fits_socket_address(path):
         return str(path)
     digest = hashlib.sha256(os.fsencode(str(resolved))).hexdigest()[:32]
     return b"\0vscode-interactive-" + digest.encode()
@@ -207,7 +211,29 @@ class ChannelServer:
             self._stop = None
 
 
-def _request(state_dir: Path | str, command: str, timeout: float) -> Reply:
+def command_handler(
+    *, resume: Callable[[], str], status: Callable[[], Mapping[str, object]]
+) -> Callable[[str], Reply]:
+    """The :class:`ChannelServer` handler of a session: ``resume`` returns the
+    acknowledgement or raises :class:`ResumeError` (sent back as a refusal); ``status``
+    returns the session's status (its ``server_url`` is named in the message)."""
+
+    def handle(command: str) -> Reply:
+        if command == "status":
+            snapshot = dict(status())
+            message = f"session at {snapshot.get('server_url', '')}"
+            return {"ok": True, "message": message, "status": snapshot}
+        if command == "resume":
+            try:
+                return {"ok": True, "message": resume()}
+            except ResumeError as error:
+                return {"ok": False, "message": str(error)}
+        return {"ok": False, "message": f"unknown command {command!r}"}
+
+    return handle
+
+
+def _request(state_dir: Path | str, command: Command, timeout: float) -> Reply:
     address = channel_address(state_dir)
     where = _describe(address)
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

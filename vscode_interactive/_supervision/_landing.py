@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import threading
@@ -31,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._layout import fits_socket_address
 from .._ports import EditorWindows, Wakeup
 from .._system._files import remove_quietly
 from .._system._os import PipeWakeup
@@ -54,12 +54,6 @@ GREET_INTERVAL = 1.0
 """Seconds between two looks at code-server's window registry."""
 
 _TIMEOUT = 2.0
-_MAX_SOCKET_PATH_BYTES = 107  # sun_path of a Unix socket address, minus its NUL
-
-
-def fits_socket_address(path: Path) -> bool:
-    """True when ``path`` can be bound as a Unix socket (at most 107 bytes)."""
-    return len(os.fsencode(path)) <= _MAX_SOCKET_PATH_BYTES
 
 
 def remote_authority(base_url: str) -> str:

@@ -24,10 +24,11 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from .._errors import ConfigError, ServerStartError
 from .._layout import StateLayout
+from ._defaults import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, AuthMode
 from ._policy import StartFailure
 
 if TYPE_CHECKING:
@@ -48,13 +49,6 @@ __all__ = [
     "start_error",
     "validate_options",
 ]
-
-MAX_IDLE_SECONDS = 36000
-"""Default idle limit: 10 hours, as in the reference implementation."""
-
-EXIT_CODE_SUCCESS = 0
-
-AuthMode = Literal["password", "none"]
 
 # Variables that would change what the child does behind our back (see module docstring).
 _DROPPED_ENV = (

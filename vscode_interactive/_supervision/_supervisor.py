@@ -16,28 +16,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
-import shutil
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from .._errors import ResumeError, ServerStartError
 from .._ports import ProcessHandle, Wakeup
-from .._system._files import (
-    mtime_or_none,
-    read_log_tail,
-    remove_quietly,
-    write_json_atomic,
-    write_secret,
-)
+from .._system._files import mtime_or_none, read_log_tail
 from .._system._os import PipeWakeup
-from . import _guardian
-from ._channel import ChannelServer, Reply
+from ._channel import ChannelServer, command_handler
 from ._landing import Greeting, landing_url
+from ._launch import choose_port, launch_server, resolve_executable
 from ._policy import (
     ActionKind,
     Limits,
@@ -53,14 +44,13 @@ from ._seams import SupervisionResult, SupervisorSeams
 from ._server import (
     ServerOptions,
     base_url,
-    build_argv,
     build_env,
-    guardian_argv,
     looks_like_port_taken,
     render_banner,
     start_error,
     validate_options,
 )
+from ._session_files import SessionFiles, session_status
 
 __all__ = ["Outcome", "SupervisionResult", "Supervisor", "SupervisorSeams"]
 
@@ -87,20 +77,21 @@ class Supervisor:
     ``announce`` receives the connection banner once (default: printed to stderr);
     ``failure_summary`` is one line shown next to the URL. With ``options.open_files`` the
     URL shown (banner, ``status``) is the landing URL, and new IDE windows are greeted
-    with those files (:mod:`vscode_interactive._supervision._landing`).
+    with those files (:mod:`vscode_interactive._supervision._landing`). ``_seams`` (private)
+    replaces the real clock, launcher, probe, ... with fakes in tests.
     """
 
     def __init__(
         self,
         options: ServerOptions,
         *,
-        seams: SupervisorSeams | None = None,
         announce: Callable[[str], None] | None = None,
         failure_summary: str | None = None,
+        _seams: SupervisorSeams | None = None,
     ) -> None:
         self._warnings = validate_options(options)
         self.options = options
-        self._seams = seams if seams is not None else SupervisorSeams()
+        self._seams = _seams if _seams is not None else SupervisorSeams()
         self._announce = announce if announce is not None else _announce_stderr
         self._failure_summary = failure_summary
         self._limits = Limits(
@@ -119,8 +110,7 @@ class Supervisor:
         self._url = ""
         self._port = 0
         self._server_pid = 0
-        self._password_written = False
-        self._session_written = False
+        self._files = SessionFiles(options.layout)
         self._announced = False
         self._greeting: Greeting | None = None
 
@@ -169,38 +159,21 @@ class Supervisor:
             self._wakeup.notify()
 
     def status(self) -> dict[str, object]:
-        """What ``vscode-interactive status`` shows."""
+        """What ``vscode-interactive status`` shows (and ``session.json`` holds)."""
         with self._lock:
             state = self._state
         clock = self._seams.clock
-        now, wall = clock.monotonic(), clock.now()
-        idle = state.idle_seconds(now) if state is not None else 0.0
-        layout = self.options.layout
-        return {
-            "state": state.phase.value if state is not None else "starting",
-            "url": self.landing_url,
-            "server_url": self._url,
-            "port": self._port,
-            "supervisor_pid": os.getpid(),
-            "server_pid": self._server_pid,
-            "state_dir": str(layout.root),
-            "password_file": str(layout.password_file) if self._password_written else None,
-            "log_file": str(layout.server_log),
-            "idle_seconds": round(idle, 1),
-            "max_idle_seconds": self.options.max_idle_seconds,
-            "last_activity": wall - idle,
-            "idle_deadline": wall - idle + self.options.max_idle_seconds,
-        }
-
-    def _on_request(self, command: str) -> Reply:
-        if command == "status":
-            return {"ok": True, "message": f"session at {self._url}", "status": self.status()}
-        if command == "resume":
-            try:
-                return {"ok": True, "message": self.request_resume()}
-            except ResumeError as error:
-                return {"ok": False, "message": str(error)}
-        return {"ok": False, "message": f"unknown command {command!r}"}
+        return session_status(
+            self.options,
+            state,
+            now=clock.monotonic(),
+            wall=clock.now(),
+            url=self._url,
+            landing_url=self.landing_url,
+            port=self._port,
+            server_pid=self._server_pid,
+            password_file=self._files.password_file,
+        )
 
     # -- running -----------------------------------------------------------------------
 
@@ -211,7 +184,8 @@ class Supervisor:
         owned = PipeWakeup() if self._seams.wakeup is None else None
         if owned is not None:
             self._wakeup = owned
-        channel = ChannelServer(layout.root, self._on_request)
+        handler = command_handler(resume=self.request_resume, status=self.status)
+        channel = ChannelServer(layout.root, handler)
         unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
         try:
             channel.start()
@@ -222,10 +196,7 @@ class Supervisor:
                 self._greeting.close()
             unsubscribe()
             channel.close()
-            if self._session_written:
-                remove_quietly(layout.session_info)
-            if self._password_written:
-                remove_quietly(layout.password_file)
+            self._files.remove()
             if owned is not None:
                 self._wakeup = self._seams.wakeup  # late notify() calls must not reach it
                 owned.close()
@@ -235,7 +206,7 @@ class Supervisor:
         options, layout = self.options, self.options.layout
         for warning in self._warnings:
             logger.warning(warning)
-        executable = self._resolve_executable()
+        executable = resolve_executable(options.executable, self._seams.environment.get("PATH"))
         layout.root.mkdir(parents=True, exist_ok=True)
         options.xdg_data_home.mkdir(parents=True, exist_ok=True)
         with self._scope():
@@ -245,11 +216,7 @@ class Supervisor:
                     options.open_files,
                     preferred=layout.editor_registry,
                 )
-            password = None
-            if options.auth == "password":
-                password = secrets.token_urlsafe(24)
-                write_secret(layout.password_file, password)
-                self._password_written = True
+            password = self._files.create_password() if options.auth == "password" else None
             env = build_env(self._seams.environment.snapshot(), options, password)
             attempts = 0
             while True:
@@ -275,49 +242,20 @@ class Supervisor:
         assert isinstance(result, SupervisionResult)  # a RUNNING start cannot fail to start
         return result
 
-    def _resolve_executable(self) -> str:
-        exe = str(self.options.executable)
-        found = shutil.which(exe, path=self._seams.environment.get("PATH"))
-        if found is None:
-            where = "is not on PATH" if os.sep not in exe else "is missing or not executable"
-            raise ServerStartError(
-                f"code-server executable {exe!r} {where}; install it or pass its full path"
-            )
-        return found
-
     def _launch_once(
         self, executable: str, env: dict[str, str]
     ) -> SupervisionResult | _StartFailed:
-        options, layout = self.options, self.options.layout
-        ports = self._seams.port_allocator
-        port = options.port or ports.free_port(options.host)
-        if options.port and not ports.is_free(options.host, port):
-            raise ServerStartError(
-                f"port {port} on {options.host} is already in use; choose another port, or "
-                "port=0 to pick a free one",
-                port=port,
-            )
+        options = self.options
+        port = choose_port(options, self._seams.port_allocator)
         self._port, self._url = port, base_url(options.host, port)
-        registry = self._greeting.registry if self._greeting is not None else None
-        argv = build_argv(options, port, session_socket=registry)
-        argv[0] = executable
-        if options.use_guardian and sys.executable:
-            argv = guardian_argv(
-                sys.executable,
-                Path(_guardian.__file__),
-                grace=options.grace_seconds,
-                parent_pid=os.getpid(),
-                argv=argv,
-            )
-        log_offset = layout.server_log.stat().st_size if layout.server_log.exists() else 0
-        try:
-            handle = self._seams.launcher.launch(
-                argv, env=env, cwd=options.workspace_folder, log_path=layout.server_log
-            )
-        except OSError as error:
-            raise ServerStartError(
-                f"cannot start code-server ({executable}): {error}", port=port
-            ) from error
+        handle, log_offset = launch_server(
+            options,
+            self._seams.launcher,
+            executable=executable,
+            port=port,
+            env=env,
+            registry=self._greeting.registry if self._greeting is not None else None,
+        )
         self._server_pid = handle.pid
         logger.info("started code-server (pid %d) on %s", handle.pid, self._url)
         return self._supervise(handle, Phase.STARTING, log_offset)
@@ -374,7 +312,7 @@ class Supervisor:
         if phase is Phase.RUNNING:
             self._on_ready()
         else:
-            self._write_session_info()
+            self._files.write_info(self.status())
         try:
             while True:
                 observation = self._observe(state, handle, log_offset)
@@ -423,10 +361,10 @@ class Supervisor:
         elif new.phase is not old.phase and new.phase is Phase.STOPPING:
             logger.info("stopping code-server: %s", new.detail)
         elif new.phase is Phase.RUNNING and observation.probed:
-            self._write_session_info()  # refresh last activity and idle deadline
+            self._files.write_info(self.status())  # refresh last activity and idle deadline
 
     def _on_ready(self) -> None:
-        self._write_session_info()
+        self._files.write_info(self.status())
         if self._announced or not self._url:
             return
         self._announced = True
@@ -437,7 +375,7 @@ class Supervisor:
         banner = render_banner(
             url=self.landing_url,
             port=self._port,
-            password_file=layout.password_file if self._password_written else None,
+            password_file=self._files.password_file,
             state_dir=layout.root,
             in_kubernetes=env.get("KUBERNETES_SERVICE_HOST") is not None,
             pod_name=env.get("HOSTNAME"),
@@ -447,13 +385,6 @@ class Supervisor:
         )
         logger.info("code-server is ready at %s (state directory %s)", self._url, layout.root)
         self._announce(banner)
-
-    def _write_session_info(self) -> None:
-        try:
-            write_json_atomic(self.options.layout.session_info, self.status())
-            self._session_written = True
-        except OSError as error:  # informational only: never fail the session for it
-            logger.warning("could not write %s: %s", self.options.layout.session_info, error)
 
     def _kill_now(self, handle: ProcessHandle) -> None:
         clock = self._seams.clock

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._decorator import WRAPPER_ATTRIBUTE
 from .._reload._target import MAIN_ALIAS, CallTarget
 from ._capture import InputSummary
 
@@ -26,9 +27,6 @@ __all__ = [
 # Environment variable naming the task function's source file; the entry script loads
 # the function from it when set (the reference library's TASK_FUNCTION_SOURCE_PATH).
 SOURCE_PATH_VARIABLE = "TASK_FUNCTION_SOURCE_PATH"
-# Attribute our decorator sets on its wrapper: the entry script calls what it wraps,
-# so debugging the function does not start a second session.
-WRAPPER_ATTRIBUTE = "__vscode_interactive_wrapper__"
 CHANNEL_MODULE = "vscode_interactive._supervision._channel"
 ENTRY_EXIT_INPUTS_MISSING = 2
 _EXAMPLES = 4

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import threading
 from pathlib import Path
@@ -10,11 +11,17 @@ import pytest
 
 from vscode_interactive._workspace._vscode import MergeResult, merge_launch
 from vscode_interactive._workspace._writer import (
+    FileWrite,
     apply_merge,
     backup,
     ensure_state_dir,
-    write_atomic,
+    plan_merge,
+    write_files,
 )
+
+
+def write_atomic(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
+    write_files([FileWrite(path, data, mode=mode)])
 
 
 def _names(directory: Path) -> list[str]:
@@ -42,8 +49,30 @@ def test_replacing_keeps_the_files_permissions(tmp_path: Path) -> None:
 def test_explicit_mode_is_applied(tmp_path: Path) -> None:
     """Captured inputs can be written readable by the owner only."""
     target = tmp_path / "inputs.pkl"
+    target.write_bytes(b"old")
+    target.chmod(0o644)
     write_atomic(target, b"\x80", mode=0o600)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_new_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """A file the session creates is 0600 even under umask 0."""
+    previous = os.umask(0)
+    try:
+        write_atomic(tmp_path / "DEBUGGING.md", "# hi")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "DEBUGGING.md").stat().st_mode) == 0o600
+
+
+def test_plan_of_a_merge_is_a_value_and_writes_nothing(tmp_path: Path) -> None:
+    """plan_merge only says what to write: the backup-first write, or nothing at all."""
+    path = tmp_path / "launch.json"
+    write, holder, warning = plan_merge(path, MergeResult(text="{}\n", changed=True), "side")
+    assert write == FileWrite(path, "{}\n", backup_first=True)
+    assert (holder, warning) == (path, None)
+    assert plan_merge(path, MergeResult(text="{}\n", changed=False), "side")[0] is None
+    assert _names(tmp_path) == []
 
 
 def test_failed_replace_cleans_up_and_keeps_the_target(tmp_path: Path) -> None:
@@ -89,6 +118,17 @@ def test_backups_never_overwrite_an_earlier_one(tmp_path: Path) -> None:
     second = backup(original)
     assert (first.name, second.name) == ("launch.json.bak", "launch.json.bak.1")
     assert first.read_text() == "original" and second.read_text() == "second"
+
+
+def test_backup_keeps_mode_and_modification_time(tmp_path: Path) -> None:
+    """A backup is a copy of the user's file: same mode, same mtime."""
+    original = tmp_path / "settings.json"
+    original.write_text("{}")
+    original.chmod(0o640)
+    os.utime(original, ns=(1_000_000_000, 2_000_000_000))
+    made = backup(original)
+    assert stat.S_IMODE(made.stat().st_mode) == 0o640
+    assert made.stat().st_mtime_ns == 2_000_000_000
 
 
 def test_state_dir_ignores_itself_for_git(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ themselves now live in the artifact cache, and it is only the default ``target_d
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
+from functools import partial
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -36,6 +36,7 @@ from .._install._extensions import (
 )
 from .._install._locations import resolve_locations
 from .._ports import ArtifactStore, Environment
+from .._system._files import write_atomic
 
 __all__ = [
     "DOWNLOAD_DIR",
@@ -57,6 +58,7 @@ def _heartbeat_path() -> str:
     return str(Path(data_home) / "code-server" / "heartbeat")
 
 
+_COPY_CHUNK = 1 << 20
 DOWNLOAD_DIR = str(Path(tempfile.gettempdir()) / "code-server")
 HEARTBEAT_PATH = _heartbeat_path()
 
@@ -123,12 +125,9 @@ def download_file(
     target.mkdir(parents=True, exist_ok=True)
     name = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]) or cached.name
     destination = target / name
-    temporary = target / f".{name}.{os.getpid()}.part"
-    try:
-        shutil.copyfile(cached, temporary)
-        temporary.replace(destination)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with cached.open("rb") as source:
+        # The umask decides the mode, as for any download tool's output.
+        write_atomic(destination, iter(partial(source.read, _COPY_CHUNK), b""), mode=None)
     return str(destination)
 
 

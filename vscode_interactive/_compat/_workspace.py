@@ -20,10 +20,11 @@ from .._workspace._scripts import SOURCE_PATH_VARIABLE, render_entry_script, ren
 from .._workspace._vscode import merge_launch, render_launch_configurations
 from .._workspace._writer import (
     LAUNCH_SIDE_FILE,
+    FileWrite,
     apply_merge,
     ensure_state_dir,
     read_text_or_none,
-    write_atomic,
+    write_files,
 )
 
 __all__ = [
@@ -64,7 +65,6 @@ def prepare_interactive_python(
     layout = _layout(workspace)
     ensure_state_dir(layout.root)
     captured = capture_inputs(task_function, args, dict(kwargs or {}))
-    write_atomic(layout.inputs, captured.chunks, mode=0o600)
     script = render_entry_script(
         target_of(task_function),
         inputs_file=layout.inputs,
@@ -73,7 +73,12 @@ def prepare_interactive_python(
         inputs=captured.summaries,
         n_positional=len(args),
     )
-    write_atomic(layout.entry_script, script)
+    write_files(
+        [
+            FileWrite(layout.inputs, captured.chunks, mode=0o600),
+            FileWrite(layout.entry_script, script),
+        ]
+    )
     return layout.entry_script
 
 
@@ -95,7 +100,7 @@ def prepare_resume_task_python(
         label="the task function",
         job_pid=pid,
     )
-    write_atomic(layout.resume_script, script)
+    write_files([FileWrite(layout.resume_script, script)])
     return layout.resume_script
 
 

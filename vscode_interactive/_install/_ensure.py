@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from .._errors import ConfigError, InstallError
 from .._ports import ArtifactStore, CommandRunner, Environment
+from .._system._files import temp_path_beside
 from ._arch import Arch, current_arch, parse_arch
 from ._config import ENV_CODE_SERVER, Artifact, Sources, VscodeConfig, resolve_sources
 from ._extensions import (
@@ -208,8 +209,7 @@ def _vsix_named(vsix: Path, identity: ExtensionIdentity, staging: Path) -> Path:
         return vsix
     staging.mkdir(parents=True, exist_ok=True)
     link = staging / f"{identity.id}-{identity.version}.vsix"
-    temporary = staging / f".{link.name}.{os.getpid()}.tmp"
-    temporary.unlink(missing_ok=True)
+    temporary = temp_path_beside(link)
     temporary.symlink_to(vsix)
     temporary.replace(link)
     return link

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .._errors import InstallError
+from .._system._files import write_atomic
 
 __all__ = [
     "EXTENSIONS_JSON",
@@ -110,15 +110,12 @@ def load_identity_memo(path: Path) -> dict[str, ExtensionIdentity]:
 
 
 def save_identity_memo(path: Path, memo: Mapping[str, ExtensionIdentity]) -> None:
-    """Write the memo atomically (a temporary file, then a rename); failures only log."""
+    """Write the memo with the one atomic write; failures only log."""
     data = {digest: [identity.id, identity.version] for digest, identity in memo.items()}
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_text(json.dumps(data, sort_keys=True))
-        temporary.replace(path)
+        write_atomic(path, json.dumps(data, sort_keys=True))
     except OSError as error:
         logger.info("cannot remember extension identities in %s: %s", path, error)
-        temporary.unlink(missing_ok=True)
 
 
 def identity_from_name(extension: str) -> ExtensionIdentity | None:

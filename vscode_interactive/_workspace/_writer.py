@@ -1,71 +1,65 @@
 """The one part of the workspace room that touches the disk.
 
-Every write goes to a temporary file in the target's directory and is then renamed over
-the target with :func:`os.replace`, so a reader (VS Code, the user, a crashed job being
-restarted) sees the old file or the new one, never half of one. A replaced file keeps
-its permission bits; a new one gets the usual ``0o666`` minus the umask, or ``mode``.
+A workspace is written from a plan: a sequence of :class:`FileWrite` values that the pure
+code decides, handed to :func:`write_files`, the one write loop. Every file goes through
+:func:`~vscode_interactive._system._files.write_atomic`, so a reader (VS Code, the user, a
+crashed job being restarted) sees the old file or the new one, never half of one. A
+replaced file keeps its permission bits unless the plan names a mode; a new one is private
+(``0o600``) whatever the umask.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+from .._system._files import write_atomic
 from ._vscode import MergeResult
 
 __all__ = [
     "LAUNCH_SIDE_FILE",
     "SETTINGS_SIDE_FILE",
+    "FileWrite",
     "apply_merge",
     "backup",
     "ensure_state_dir",
+    "plan_merge",
     "read_text_or_none",
-    "write_atomic",
+    "write_files",
 ]
 
 LAUNCH_SIDE_FILE = "launch.vscode-interactive.json"
 SETTINGS_SIDE_FILE = "settings.vscode-interactive.json"
 
 
-def _temporary(path: Path) -> Path:
-    """A name beside ``path`` that no other process or thread will pick."""
-    return path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+@dataclass(frozen=True, slots=True)
+class FileWrite:
+    """One file of a plan: its path and content (text, bytes, or byte chunks in order).
 
-
-def write_atomic(
-    path: Path, data: str | bytes | Sequence[bytes], *, mode: int | None = None
-) -> None:
-    """Write ``data`` (text, bytes, or byte chunks in order) to ``path`` all at once.
-
-    Parent directories are created as needed.
+    ``mode`` forces the permission bits; ``None`` keeps those of the file being replaced
+    (a user's ``launch.json``), ``0o600`` for a new one. ``backup_first`` copies an
+    existing file to a fresh ``.bak`` beside it before it is replaced.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        chunks: Sequence[bytes] = (data.encode("utf-8"),)
-    elif isinstance(data, bytes):
-        chunks = (data,)
-    else:
-        chunks = data
-    tmp = _temporary(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if mode is None:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.chmod(path.stat().st_mode & 0o7777)
-        else:
-            tmp.chmod(mode)  # the umask may have narrowed the mode given to open()
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+
+    path: Path
+    data: str | bytes | tuple[bytes, ...]
+    mode: int | None = None
+    backup_first: bool = False
+
+
+def write_files(writes: Iterable[FileWrite]) -> tuple[Path, ...]:
+    """Write each planned file in order (parents created); returns the backups made."""
+    made: list[Path] = []
+    for item in writes:
+        item.path.parent.mkdir(parents=True, exist_ok=True)
+        if item.backup_first and item.path.exists():
+            made.append(backup(item.path))
+        mode = 0o600 if item.mode is None else item.mode
+        write_atomic(item.path, item.data, mode=mode, keep_mode=item.mode is None)
+    return tuple(made)
 
 
 def read_text_or_none(path: Path) -> str | None:
@@ -77,25 +71,19 @@ def read_text_or_none(path: Path) -> str | None:
 
 
 def backup(path: Path) -> Path:
-    """Copy ``path`` to the first free ``<name>.bak``, ``<name>.bak.1``, ... beside it.
+    """Copy ``path`` (content, mode, times) to the first free ``<name>.bak``,
+    ``<name>.bak.1``, ... beside it.
 
     An earlier backup is never overwritten, so the first one stays the user's original.
     """
     candidate = path.with_name(path.name + ".bak")
     index = 0
-    while candidate.exists():
+    while os.path.lexists(candidate):
         index += 1
         candidate = path.with_name(f"{path.name}.bak.{index}")
-    tmp = _temporary(candidate)
-    try:
-        import shutil  # only needed when a user's file is replaced
-
-        shutil.copy2(path, tmp)
-        tmp.replace(candidate)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
+    original = path.stat()
+    write_atomic(candidate, path.read_bytes(), mode=stat.S_IMODE(original.st_mode))
+    os.utime(candidate, ns=(original.st_atime_ns, original.st_mtime_ns), follow_symlinks=False)
     return candidate
 
 
@@ -104,28 +92,33 @@ def ensure_state_dir(root: Path) -> None:
     root.mkdir(parents=True, exist_ok=True)
     gitignore = root / ".gitignore"
     if read_text_or_none(gitignore) != "*\n":
-        write_atomic(gitignore, "*\n")
+        write_files([FileWrite(gitignore, "*\n")])
 
 
-def apply_merge(
+def plan_merge(
     path: Path, result: MergeResult, side_name: str
-) -> tuple[Path, Path | None, str | None]:
-    """Write a merge result: (file holding ours, backup made, warning for the log).
+) -> tuple[FileWrite | None, Path, str | None]:
+    """What to write for a merge result: (the write or None, file holding ours, warning).
 
     A changed file is backed up before it is replaced; an unparseable one is left
     untouched and our entries go to ``side_name`` beside it.
     """
     if result.text is None:
         side = path.with_name(side_name)
-        write_atomic(side, result.side_text or "")
         warning = (
             f"could not parse {path} ({result.error}); left it untouched and wrote our "
             f"entries to {side}. VS Code reads only {path.name}: fix it, or copy them over."
         )
-        return side, None, warning
-    made = None
+        return FileWrite(side, result.side_text or ""), side, warning
     if result.changed:
-        if path.exists():
-            made = backup(path)
-        write_atomic(path, result.text)
-    return path, made, None
+        return FileWrite(path, result.text, backup_first=True), path, None
+    return None, path, None
+
+
+def apply_merge(
+    path: Path, result: MergeResult, side_name: str
+) -> tuple[Path, Path | None, str | None]:
+    """Write a merge result now: (file holding ours, backup made, warning for the log)."""
+    write, holder, warning = plan_merge(path, result, side_name)
+    made = write_files([write] if write is not None else [])
+    return holder, made[0] if made else None, warning

@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from .._system._files import write_atomic
+
 __all__ = [
     "TREE_MARKER",
     "Layout",
@@ -84,16 +86,9 @@ def create_exclusive(path: Path) -> int:
 
 
 def atomic_write_json(path: Path, data: object) -> None:
-    """Write ``data`` to a unique temp file beside ``path``, then ``os.replace`` it."""
-    temp = path.with_name(f".{path.name}.{unique_suffix()}.tmp")
-    try:
-        with os.fdopen(create_exclusive(temp), "w", encoding="utf-8") as handle:
-            json.dump(data, handle, sort_keys=True)
-        temp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
+    """Write ``data`` as compact JSON with the library's one atomic write (fsync-ed,
+    group-readable as the umask allows)."""
+    write_atomic(path, json.dumps(data, sort_keys=True), mode=None)
 
 
 def read_json(path: Path) -> dict[str, object] | None:

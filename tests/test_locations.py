@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEnvironment
-from vscode_interactive._install._locations import resolve_locations, which_in
+from vscode_interactive._install._locations import (
+    code_server_heartbeat_path,
+    resolve_locations,
+    which_in,
+)
 
 
 def test_default_dirs_follow_xdg_data_home(tmp_path: Path) -> None:
@@ -27,6 +31,40 @@ def test_relative_xdg_value_is_ignored(tmp_path: Path) -> None:
     """A relative XDG_DATA_HOME is invalid per the XDG spec and falls back to HOME."""
     env = FakeEnvironment({"HOME": str(tmp_path / "h"), "XDG_DATA_HOME": "relative/dir"})
     assert resolve_locations(env).data_dir == tmp_path / "h/.local/share/vscode-interactive"
+
+
+def test_heartbeat_path_follows_code_server_for_a_relative_xdg_value(tmp_path: Path) -> None:
+    """code-server takes a relative XDG_DATA_HOME under its working directory (its
+    env-paths does not apply the XDG rule), so the heartbeat path does the same."""
+    env = {"HOME": "/home/u", "XDG_DATA_HOME": "relative/dir"}
+    assert code_server_heartbeat_path(env, tmp_path) == (
+        tmp_path / "relative/dir/code-server/heartbeat"
+    )
+    locations = resolve_locations(FakeEnvironment({**env, "HOME": str(tmp_path / "h")}))
+    assert locations.heartbeat_path == Path.cwd() / "relative/dir/code-server/heartbeat"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"HOME": "/home/u", "XDG_DATA_HOME": "/data"}, "/data/code-server/heartbeat"),
+        ({"HOME": "/home/u", "XDG_DATA_HOME": ""}, "/home/u/.local/share/code-server/heartbeat"),
+        ({"HOME": "/home/u"}, "/home/u/.local/share/code-server/heartbeat"),
+    ],
+)
+def test_heartbeat_path_absolute_and_default(env: dict[str, str], expected: str) -> None:
+    """An absolute XDG_DATA_HOME is used as is; unset or empty means ~/.local/share."""
+    assert code_server_heartbeat_path(env, Path("/elsewhere")) == Path(expected)
+
+
+def test_heartbeat_path_without_home_uses_the_accounts_home() -> None:
+    """With HOME unset, code-server (Node's os.homedir) uses the passwd entry's home."""
+    import pwd
+
+    home = pwd.getpwuid(os.getuid()).pw_dir
+    assert code_server_heartbeat_path({}, Path("/x")) == (
+        Path(home) / ".local/share/code-server/heartbeat"
+    )
 
 
 @pytest.mark.parametrize("home", [None, "", "not/absolute", "BLOCKED"])

@@ -15,7 +15,8 @@ artifact cache and reads ``extensions.json`` instead of starting code-server:
 themselves now live in the artifact cache, and it is only the default ``target_dir`` of
 :func:`download_file`. ``HEARTBEAT_PATH`` is where code-server writes its heartbeat:
 ``$XDG_DATA_HOME/code-server/heartbeat``, by default ``~/.local/share/code-server/heartbeat``
-(when HOME is unusable, ``Installation.heartbeat_path`` names the fallback's).
+(see :func:`~vscode_interactive._install._locations.code_server_heartbeat_path`; when HOME
+is unusable, ``Installation.heartbeat_path`` names the fallback's).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from .._install._extensions import (
     installed_identities,
     read_vsix_identity,
 )
-from .._install._locations import resolve_locations
+from .._install._locations import code_server_heartbeat_path, resolve_locations
 from .._ports import ArtifactStore, Environment
 from .._system._files import write_atomic
 
@@ -49,18 +50,12 @@ __all__ = [
 ]
 
 
-def _heartbeat_path() -> str:
-    # The XDG rule code-server follows: $XDG_DATA_HOME, else ~/.local/share. Computed
-    # once at import for this reference constant; our own modules read the environment
-    # only through the Environment port. (Not platformdirs: importing the package must
-    # stay cheap, and the capture test checks that it pulls in nothing else.)
-    data_home = os.environ.get("XDG_DATA_HOME") or Path("~/.local/share").expanduser()
-    return str(Path(data_home) / "code-server" / "heartbeat")
-
-
 _COPY_CHUNK = 1 << 20
 DOWNLOAD_DIR = str(Path(tempfile.gettempdir()) / "code-server")
-HEARTBEAT_PATH = _heartbeat_path()
+# Computed once at import for this reference constant, from this process's environment
+# and directory (a code-server it starts inherits both); our own modules read the
+# environment only through the Environment port.
+HEARTBEAT_PATH = str(code_server_heartbeat_path(os.environ, Path.cwd()))
 
 
 def get_installed_extensions(

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .._errors import ConfigError, InstallError
+from .._install._locations import code_server_heartbeat_path
 from .._layout import StateLayout
 from .._ports import CommandRunner, ProcessHandle
 from .._supervision._outcomes import raise_for_outcome
@@ -58,9 +59,7 @@ def execute_command(cmd: str | Sequence[str], *, _runner: CommandRunner | None =
 
 
 def _default_heartbeat(seams: SupervisorSeams) -> Path:
-    env = seams.environment
-    data_home = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME") or "~") / ".local/share")
-    return Path(data_home).expanduser() / "code-server" / "heartbeat"
+    return code_server_heartbeat_path(seams.environment, Path.cwd())
 
 
 def exit_handler(

@@ -14,16 +14,24 @@ from __future__ import annotations
 
 import logging
 import os
+import pwd
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._errors import InstallError
 from .._ports import Environment
 
-__all__ = ["APP_NAME", "ENV_DATA_DIR", "Locations", "resolve_locations", "which_in"]
+__all__ = [
+    "APP_NAME",
+    "ENV_DATA_DIR",
+    "Locations",
+    "code_server_heartbeat_path",
+    "resolve_locations",
+    "which_in",
+]
 
 logger = logging.getLogger("vscode_interactive.install")
 
@@ -46,6 +54,25 @@ class Locations:
     child_env: dict[str, str] = field(default_factory=dict)
     fallback_reason: str | None = None
     fallback_dir: Path | None = None
+
+
+def code_server_heartbeat_path(env: Mapping[str, str] | Environment, cwd: Path) -> Path:
+    """Where a code-server started with environment ``env`` in directory ``cwd`` writes its
+    heartbeat: ``<data home>/code-server/heartbeat``.
+
+    This follows code-server, not the XDG rule: code-server (its ``env-paths``
+    dependency, on Linux) takes ``$XDG_DATA_HOME`` whenever it is set and non-empty, a
+    relative value included, which then names a directory under code-server's working
+    directory; otherwise ``$HOME/.local/share``, and with HOME unset or empty the
+    account's home directory (Node's ``os.homedir()``). Our own directories
+    (:func:`resolve_locations`) do follow the XDG rule and ignore a relative value.
+    """
+    data_home = env.get("XDG_DATA_HOME")
+    if data_home:
+        base = cwd / data_home  # an absolute value stays as it is
+    else:
+        base = Path(env.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir) / ".local" / "share"
+    return base / "code-server" / "heartbeat"
 
 
 def _xdg_dir(env: Environment, variable: str, home: str | None, default: str) -> Path | None:
@@ -126,7 +153,7 @@ def resolve_locations(env: Environment, data_dir: Path | str | None = None) -> L
         data_dir=root,
         user_data_dir=root / "user-data",
         extensions_dir=root / "extensions",
-        heartbeat_path=data_home / "code-server" / "heartbeat",
+        heartbeat_path=code_server_heartbeat_path({**env.snapshot(), **child_env}, Path.cwd()),
         child_env=child_env,
         fallback_reason=reason,
         fallback_dir=base,

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._errors import ConfigError, ServerStartError
+from .._install._locations import code_server_heartbeat_path
 from .._layout import StateLayout
 from ._defaults import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, AuthMode
 from ._policy import StartFailure
@@ -114,7 +115,9 @@ class ServerOptions:
 
     @property
     def heartbeat_file(self) -> Path:
-        return self.xdg_data_home / "code-server" / "heartbeat"
+        # code-server runs in workspace_folder with XDG_DATA_HOME=xdg_data_home
+        env = {"XDG_DATA_HOME": str(self.xdg_data_home)}
+        return code_server_heartbeat_path(env, self.workspace_folder)
 
 
 def is_loopback(host: str) -> bool:

@@ -11,7 +11,7 @@ from tests.fakes import FakeEnvironment
 from vscode_interactive._cli.install import format_pins, format_summary
 from vscode_interactive._install._arch import Arch, current_arch
 from vscode_interactive._install._config import Artifact, VscodeConfig, resolve_sources
-from vscode_interactive._install._ensure import Installation
+from vscode_interactive._install._ensure import Installation, InstallSource
 from vscode_interactive.cli import build_parser
 
 PIN_A, PIN_B, PIN_C = "a" * 64, "b" * 64, "c" * 64
@@ -23,7 +23,7 @@ _ARCHIVE = Artifact("https://m.test/cs 9.tar.gz", PIN_A)
 def _installation(
     *,
     archive: Artifact | None = _ARCHIVE,
-    source: str = "download",
+    source: InstallSource = "download",
     arch: Arch = Arch.AMD64,
     installed: tuple[str, ...] = ("a.b", "c.d"),
     pending: tuple[str, ...] = (),

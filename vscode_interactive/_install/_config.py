@@ -26,6 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from .._errors import ConfigError, UnsupportedPlatformError
 from .._ports import Environment
@@ -39,6 +40,7 @@ __all__ = [
     "ENV_EXTENSIONS",
     "TARGET_PLATFORM_PLACEHOLDER",
     "Artifact",
+    "Origin",
     "Sources",
     "VscodeConfig",
     "format_extensions_value",
@@ -129,6 +131,10 @@ class Artifact:
     sha256: str | None = None
 
 
+Origin = Literal["env", "config"]
+"""Where a setting came from: an environment variable or the :class:`VscodeConfig`."""
+
+
 @dataclass(frozen=True, slots=True)
 class Sources:
     """What :func:`resolve_sources` decided for one arch.
@@ -141,12 +147,12 @@ class Sources:
 
     arch: Arch
     executable: Path | None
-    executable_origin: str | None
+    executable_origin: Origin | None
     archive: Artifact | None
     dir_name: str | None
     extensions: tuple[Artifact, ...]
-    archive_origin: str = "config"
-    extensions_origin: str = "config"
+    archive_origin: Origin = "config"
+    extensions_origin: Origin = "config"
 
     def require_archive(self) -> Artifact:
         """The archive, or :class:`UnsupportedPlatformError` saying how to provide one."""
@@ -229,7 +235,7 @@ def resolve_sources(config: VscodeConfig, env: Environment, arch: Arch) -> Sourc
     naming the variable (or config field) and the value.
     """
     executable: Path | None = None
-    executable_origin: str | None = None
+    executable_origin: Origin | None = None
     env_executable = (env.get(ENV_CODE_SERVER) or "").strip()
     if env_executable:
         executable, executable_origin = Path(env_executable), "env"
@@ -247,7 +253,7 @@ def resolve_sources(config: VscodeConfig, env: Environment, arch: Arch) -> Sourc
         # A mirror may carry another version: find its top directory from the archive.
         archive: Artifact | None = Artifact(env_url, pin)
         dir_name = None
-        archive_origin = "env"
+        archive_origin: Origin = "env"
     else:
         url = _pick(config.code_server_remote_paths, arch)
         archive = Artifact(url, pin) if url else None
@@ -257,7 +263,7 @@ def resolve_sources(config: VscodeConfig, env: Environment, arch: Arch) -> Sourc
     env_extensions = env.get(ENV_EXTENSIONS)
     if env_extensions is not None:
         extensions = parse_extensions_value(env_extensions, arch)
-        extensions_origin = "env"
+        extensions_origin: Origin = "env"
     else:
         extensions = _config_extensions(config, arch)
         extensions_origin = "config"

@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .._errors import ConfigError, InstallError
 from .._ports import ArtifactStore, CommandRunner, Environment
@@ -41,7 +41,13 @@ from ._extensions import (
 )
 from ._locations import Locations, resolve_locations, which_in
 
-__all__ = ["EXECUTABLE_NAME", "Installation", "default_store", "ensure_installed"]
+__all__ = [
+    "EXECUTABLE_NAME",
+    "InstallSource",
+    "Installation",
+    "default_store",
+    "ensure_installed",
+]
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -51,6 +57,10 @@ logger = logging.getLogger("vscode_interactive.install")
 EXECUTABLE_NAME = "code-server"
 _INSTALL_TIMEOUT = 900.0
 _VERSION_TIMEOUT = 60.0
+
+
+InstallSource = Literal["env", "config", "path", "cache", "download"]
+"""Where :func:`ensure_installed` found the executable (the order it tries them in)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +79,7 @@ class Installation:
     version: str
     user_data_dir: Path
     extensions_dir: Path
-    source: str
+    source: InstallSource
     arch: Arch
     heartbeat_path: Path
     env: dict[str, str] = field(default_factory=dict)
@@ -256,6 +266,51 @@ def _install_extensions(
             )
 
 
+@dataclass(frozen=True, slots=True)
+class _Executable:
+    """The code-server chosen: its path, where it came from, and the archive it came in."""
+
+    path: Path
+    source: InstallSource
+    archive: Artifact | None
+    vsix_files: list[Path]
+
+
+def _obtain_executable(
+    sources: Sources, store: ArtifactStore, runnable: bool, which: Callable[[str], str | None]
+) -> _Executable:
+    """Choose the executable and fetch (concurrently) what it and the extensions need."""
+    executable, source, archive = _choose_executable(sources, runnable, which)
+    if archive is not None and store.contains(archive.url, archive.sha256):
+        source = "cache"
+    extracted, vsix_files = _fetch_all(store, archive, sources.extensions)
+    if extracted is not None and archive is not None:
+        root = _release_root(extracted, sources.dir_name, archive.url)
+        executable = root / "bin" / EXECUTABLE_NAME
+        if not os.access(executable, os.X_OK):
+            raise InstallError(
+                f"{executable} from {archive.url} is not executable; the archive is damaged"
+            )
+    if executable is None:  # pragma: no cover - _choose_executable gives one or the other
+        raise InstallError("internal error: neither an executable nor an archive was chosen")
+    return _Executable(executable, source, archive, vsix_files)
+
+
+def _defer_extensions(
+    missing: list[tuple[ExtensionIdentity, Path]], target: Arch, host: Arch
+) -> tuple[str, ...]:
+    """Extensions fetched for another arch's code-server: named, logged, not installed."""
+    pending = tuple(f"{identity.id}@{identity.version}" for identity, _ in missing)
+    logger.warning(
+        "not installing %s: the %s code-server cannot run on this %s machine; they are "
+        "cached and will be installed on first use there",
+        ", ".join(pending),
+        target.value,
+        host.value,
+    )
+    return pending
+
+
 def ensure_installed(
     config: VscodeConfig | None = None,
     *,
@@ -270,7 +325,10 @@ def ensure_installed(
 
     ``arch`` other than this machine's fetches that arch's archive and the extensions (for
     baking an image) without running anything: explicit and PATH executables are skipped,
-    and the extensions are left in ``Installation.pending_extensions``.
+    and the extensions are left in ``Installation.pending_extensions``. ``cache``, ``env``
+    and ``runner`` are the seams (:class:`~vscode_interactive.ArtifactStore`,
+    :class:`~vscode_interactive.Environment`, :class:`~vscode_interactive.CommandRunner`);
+    the real ones are used when they are not given.
     """
     from .._system._os import OsEnvironment
     from .._system._processes import SubprocessRunner
@@ -285,47 +343,27 @@ def ensure_installed(
     locations = resolve_locations(env, data_dir)
     store = cache if cache is not None else default_store(env, locations)
 
-    executable, source, archive = _choose_executable(sources, runnable, which or which_in(env))
-    if archive is not None and store.contains(archive.url, archive.sha256):
-        source = "cache"
-    extracted, vsix_files = _fetch_all(store, archive, sources.extensions)
-    if extracted is not None and archive is not None:
-        root = _release_root(extracted, sources.dir_name, archive.url)
-        executable = root / "bin" / EXECUTABLE_NAME
-        if not os.access(executable, os.X_OK):
-            raise InstallError(
-                f"{executable} from {archive.url} is not executable; the archive is damaged"
-            )
-    if executable is None:  # pragma: no cover - _choose_executable gives one or the other
-        raise InstallError("internal error: neither an executable nor an archive was chosen")
-    version = _executable_version(executable, runner, runnable)
-
+    chosen = _obtain_executable(sources, store, runnable, which or which_in(env))
+    version = _executable_version(chosen.path, runner, runnable)
     seen = tuple(_seen(store, item) for item in sources.extensions)
-    wanted = _identities(seen, vsix_files, locations.data_dir / "vsix-identities.json")
+    wanted = _identities(seen, chosen.vsix_files, locations.data_dir / "vsix-identities.json")
     missing = missing_extensions(wanted, read_installed(locations.extensions_dir))
     pending: tuple[str, ...] = ()
     if missing and runnable:
-        _install_extensions(executable, missing, locations, runner, env)
+        _install_extensions(chosen.path, missing, locations, runner, env)
     elif missing:
-        pending = tuple(f"{identity.id}@{identity.version}" for identity, _ in missing)
-        logger.warning(
-            "not installing %s: the %s code-server cannot run on this %s machine; they are "
-            "cached and will be installed on first use there",
-            ", ".join(pending),
-            target.value,
-            host.value,
-        )
+        pending = _defer_extensions(missing, target, host)
     not_installed = {identity.key for identity, _ in missing} if pending else set()
     return Installation(
-        executable=executable,
+        executable=chosen.path,
         version=version,
         user_data_dir=locations.user_data_dir,
         extensions_dir=locations.extensions_dir,
-        source=source,
+        source=chosen.source,
         arch=target,
         heartbeat_path=locations.heartbeat_path,
         env=dict(locations.child_env),
-        archive=_seen(store, archive) if archive is not None else None,
+        archive=_seen(store, chosen.archive) if chosen.archive is not None else None,
         extensions=seen,
         installed_extensions=tuple(
             identity.id for identity, _ in wanted if identity.key not in not_installed
@@ -336,7 +374,7 @@ def ensure_installed(
 
 def _choose_executable(
     sources: Sources, runnable: bool, which: Callable[[str], str | None]
-) -> tuple[Path | None, str, Artifact | None]:
+) -> tuple[Path | None, InstallSource, Artifact | None]:
     """(executable, source, archive to fetch): explicit, then PATH, then the archive."""
     if runnable and sources.executable is not None:
         origin = sources.executable_origin or "config"

@@ -223,6 +223,29 @@ def _vscode_writes(
     return writes, launch, settings, warnings
 
 
+def _front_page(
+    target: CallTarget,
+    captured: CapturedInputs,
+    layout: StateLayout,
+    definition: SourceLocation | None,
+    shown: _Failure,
+    max_idle_seconds: float | None,
+    now: float | None,
+) -> FrontPage:
+    return FrontPage(
+        function=target.name,
+        page_dir=layout.front_page.parent,
+        definition=definition,
+        failure_summary=shown.summary,
+        traceback=shown.traceback,
+        raised_at=shown.raised_at,
+        inputs=captured.summaries,
+        entry_script=layout.entry_script,
+        max_idle_seconds=max_idle_seconds,
+        now=now,
+    )
+
+
 def plan_workspace(
     fn: Callable[..., object],
     args: Sequence[object] = (),
@@ -266,22 +289,9 @@ def plan_workspace(
     definition = _definition(fn, target)
     shown = _failure_view(failure, target, definition)
     raised_at = shown.raised_at if failure is not None else definition
-    page = FrontPage(
-        function=target.name,
-        page_dir=layout.front_page.parent,
-        definition=definition,
-        failure_summary=shown.summary,
-        traceback=shown.traceback,
-        raised_at=shown.raised_at,
-        inputs=captured.summaries,
-        entry_script=layout.entry_script,
-        max_idle_seconds=max_idle_seconds,
-        now=now,
-    )
+    page = _front_page(target, captured, layout, definition, shown, max_idle_seconds, now)
     writes += [*vscode_writes, FileWrite(layout.front_page, render_front_page(page))]
-    open_first = [SourceLocation(layout.front_page, 1)]
-    if raised_at is not None:
-        open_first.append(raised_at)
+    open_first = (SourceLocation(layout.front_page, 1), *([raised_at] if raised_at else []))
     files = WorkspaceFiles(
         layout=layout,
         inputs=layout.inputs,
@@ -291,7 +301,7 @@ def plan_workspace(
         launch_json=launch,
         settings_json=settings,
         source_location=raised_at,
-        open_first=tuple(open_first),
+        open_first=open_first,
         uncaptured=tuple(item.name for item in captured.uncaptured),
         warnings=tuple(_warnings(target, captured) + merge_warnings),
         environment={SOURCE_PATH_VARIABLE: target.source} if target.source else {},

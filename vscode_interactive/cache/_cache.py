@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import logging
 import os
 from collections.abc import Iterator, Mapping
@@ -233,36 +234,14 @@ class Cache:
         known = self._layout.read_record(url)
         expected = pin if pin is not None else (known.sha256 if known is not None else None)
         if pin is None:
-            logger.warning(
-                "%s is not pinned: %s. Pass sha256=... to pin it.",
-                url,
-                f"checking it against the sha256 first seen on {_when(known.fetched)}"
-                if known is not None
-                else "its sha256 will be trusted on first use",
-            )
-        jobs: list[ArchiveJob] = []
-
-        def attempt() -> Downloaded:
-            job = ArchiveJob(self._layout.trees, url) if archive else None
-            temp = self._layout.tmp / f"{url_key(url)[:16]}.{unique_suffix()}.part"
-            progress = Progress(
-                url, self._clock, callback=self._progress, interval=self._log_interval
-            )
-            try:
-                done = download_once(
-                    self._fetcher, url, options, temp, progress, job.feed if job else None
-                )
-            except BaseException:
-                if job is not None:
-                    job.abort()
-                raise
-            jobs[:] = [job] if job is not None else []
-            return done
-
-        done = with_retries(
-            attempt, url=url, clock=self._clock, retries=self._retries, backoff=self._backoff
+            _warn_unpinned(url, known)
+        done, job = with_retries(
+            functools.partial(self._attempt, url, options, archive=archive),
+            url=url,
+            clock=self._clock,
+            retries=self._retries,
+            backoff=self._backoff,
         )
-        job = jobs[0] if jobs else None
         try:
             if expected is not None and done.sha256 != expected:
                 raise _mismatch(url, expected, done.sha256, pinned=pin is not None, known=known)
@@ -292,6 +271,24 @@ class Cache:
             return blob
         job.finish(blob)
         return self._publish_tree(job, done.sha256)
+
+    def _attempt(
+        self, url: str, options: Mapping[str, object], *, archive: bool
+    ) -> tuple[Downloaded, ArchiveJob | None]:
+        """One transfer into a fresh ``.part`` file (an archive is extracted as it
+        streams); on failure nothing of it is left."""
+        job = ArchiveJob(self._layout.trees, url) if archive else None
+        temp = self._layout.tmp / f"{url_key(url)[:16]}.{unique_suffix()}.part"
+        progress = Progress(url, self._clock, callback=self._progress, interval=self._log_interval)
+        try:
+            done = download_once(
+                self._fetcher, url, options, temp, progress, job.feed if job else None
+            )
+        except BaseException:
+            if job is not None:
+                job.abort()
+            raise
+        return done, job
 
     def _publish_tree(self, job: ArchiveJob, sha256: str) -> Path:
         def complete(_: Path) -> bool:
@@ -355,6 +352,16 @@ def _replace_mtime(record: Record, mtime_ns: int) -> Record:
 def _when(epoch: float) -> str:
     return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).strftime(
         "%Y-%m-%d %H:%M UTC"
+    )
+
+
+def _warn_unpinned(url: str, known: Record | None) -> None:
+    logger.warning(
+        "%s is not pinned: %s. Pass sha256=... to pin it.",
+        url,
+        f"checking it against the sha256 first seen on {_when(known.fetched)}"
+        if known is not None
+        else "its sha256 will be trusted on first use",
     )
 
 

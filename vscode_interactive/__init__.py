@@ -62,17 +62,25 @@ if typing.TYPE_CHECKING:
         VscodeInteractiveError,
     )
     from ._install._arch import Arch, current_arch, get_code_server_info
-    from ._install._config import VscodeConfig
-    from ._install._ensure import Installation, ensure_installed
+    from ._install._config import Artifact, VscodeConfig
+    from ._install._ensure import Installation, InstallSource, ensure_installed
     from ._layout import StateLayout
-    from ._ports import ProcessHandle
+    from ._ports import (
+        ArtifactStore,
+        ByteStream,
+        Clock,
+        CommandResult,
+        CommandRunner,
+        Environment,
+        Fetcher,
+        ProcessHandle,
+    )
     from ._session import Session, SessionConfig
     from ._supervision._channel import request_resume, request_status
     from ._supervision._policy import Outcome
     from ._supervision._server import ServerOptions
     from ._supervision._supervisor import SupervisionResult, Supervisor
-    from ._workspace import WorkspaceFiles, prepare_workspace
-    from ._workspace._front_page import SourceLocation
+    from ._workspace import SourceLocation, WorkspaceFiles, prepare_workspace
 
 __version__ = "0.1.0"
 
@@ -80,21 +88,30 @@ __version__ = "0.1.0"
 # the UPPER_CASE constants first).
 __all__ = [
     "Arch",
+    "Artifact",
+    "ArtifactStore",
+    "ByteStream",
     "CacheError",
     "ClassDecorator",
+    "Clock",
+    "CommandResult",
+    "CommandRunner",
     "ConfigError",
     "DOWNLOAD_DIR",
     "DownloadError",
     "EXECUTABLE_NAME",
     "EXIT_CODE_SUCCESS",
+    "Environment",
     "ExecutionContext",
     "ExecutionContextManager",
     "ExtractionError",
+    "Fetcher",
     "HEARTBEAT_PATH",
     "HashMismatchError",
     "INTERACTIVE_DEBUGGING_FILE_NAME",
     "IdleTimeoutError",
     "InstallError",
+    "InstallSource",
     "Installation",
     "MAX_IDLE_SECONDS",
     "NotCachedError",
@@ -179,11 +196,20 @@ _EXPORTS: dict[str, str] = {
     "UnsupportedPlatformError": "._errors",
     "VscodeInteractiveError": "._errors",
     "Installation": "._install._ensure",
+    "InstallSource": "._install._ensure",
+    "Artifact": "._install._config",
+    "StateLayout": "._layout",
+    "ArtifactStore": "._ports",
+    "ByteStream": "._ports",
+    "Clock": "._ports",
+    "CommandResult": "._ports",
+    "CommandRunner": "._ports",
+    "Environment": "._ports",
+    "Fetcher": "._ports",
+    "ProcessHandle": "._ports",
+    "SourceLocation": "._workspace",
     "ensure_installed": "._install._ensure",
     "Outcome": "._supervision._policy",
-    "ProcessHandle": "._ports",
-    "StateLayout": "._layout",
-    "SourceLocation": "._workspace._front_page",
     "EXIT_CODE_SUCCESS": "._compat",
     "MAX_IDLE_SECONDS": "._compat",
     "execute_command": "._compat",

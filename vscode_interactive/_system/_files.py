@@ -69,7 +69,7 @@ def write_atomic(
     killed while writing leaves its temp file ``.<name>.<pid>.<hex>.tmp`` behind (any
     other failure removes it). Nothing reads such a file; it is recognisable by its name
     and the pid in it names the dead writer, so whoever owns the directory may delete it
-    (the cache's ``clean`` removes them from its records directory).
+    (``Cache.prune`` removes old ones from the cache's records directory).
 
     There is no way to skip the ``fsync``: every caller writes small files (JSON, scripts,
     captured inputs) where it costs well under the time to produce them; the cache's large

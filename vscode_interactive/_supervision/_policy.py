@@ -14,9 +14,18 @@ Priorities when several things happen at once: an interrupt beats a resume reque
 beats an exit, which beats readiness or timeouts. A server exit is never a resume: code-server
 exits with code 0 on its own idle timeout, so only an explicit request yields ``RESUMED``.
 
-Times are ``monotonic`` seconds. A heartbeat (wall-clock milliseconds) is turned into a
-monotonic instant through its age at the moment it was observed, so wall-clock jumps do
-not move the idle deadline.
+Idle means nobody works in the IDE. The idle clock runs from the last activity, or from
+readiness when there was none. Activity is what the library's own extension reports (typing,
+cursor, editors, terminals, the debugger: see :mod:`._activity`); as soon as any window with
+the extension has connected, that is the only source (``IdleSource.EXTENSION``), for good.
+Until then code-server's heartbeat is the fallback (``IdleSource.HEARTBEAT``): it beats while
+any connection is open, so an untouched tab counts as activity there. An activity that
+arrives before the loop noticed the deadline still counts; one that arrives while stopping
+does not undo the stop.
+
+Times are ``monotonic`` seconds. Reports are stamped with the supervisor's monotonic clock
+on arrival; a heartbeat (wall-clock milliseconds) is turned into a monotonic instant through
+its age at the moment it was observed, so wall-clock jumps do not move the idle deadline.
 """
 
 from __future__ import annotations
@@ -26,10 +35,12 @@ import signal
 from dataclasses import dataclass, replace
 
 from .._ports import Health
+from ._activity import IdleSource
 
 __all__ = [
     "Action",
     "ActionKind",
+    "IdleSource",
     "Limits",
     "Observation",
     "Outcome",
@@ -125,6 +136,9 @@ class Observation:
     interrupts: int = 0
     last_signal: int | None = None
     port_taken: bool = False
+    extension_activity: float | None = None
+    """The latest activity the IDE extension reported (monotonic); ``None`` while no window
+    with the extension has ever connected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +159,8 @@ class State:
     term_sent_at: float | None = None
     kill_sent_at: float | None = None
     survivors: bool = False
+    idle_source: IdleSource = IdleSource.HEARTBEAT
+    last_report: float | None = None
 
     def probe_due(self, now: float) -> bool:
         """Whether the loop should ask ``/healthz`` (and the heartbeat file) now."""
@@ -162,25 +178,34 @@ def initial_state(now: float, *, phase: Phase = Phase.STARTING) -> State:
 
 
 def _absorb_activity(state: State, obs: Observation, limits: Limits) -> State:
-    """Move ``last_activity`` for heartbeats that are new since the previous probe.
+    """Move ``last_activity`` for what is new since the previous step.
 
-    Only a heartbeat that *advanced* counts, and never as later than now: a timestamp in the
-    future (the wall clock stepped back after it was written) counts once, as "now", instead
-    of keeping the session busy until our clock catches up with it.
+    Extension reports count whenever they are new (and never as later than now); once one
+    came, heartbeats no longer count. While they do, only a heartbeat that *advanced*
+    counts, and never as later than now: a timestamp in the future (the wall clock stepped
+    back after it was written) counts once, as "now", instead of keeping the session busy
+    until our clock catches up with it.
     """
-    if not obs.probed:
-        return state
     activity = state.last_activity
+    source, report = state.idle_source, state.last_report
+    if obs.extension_activity is not None and (report is None or obs.extension_activity > report):
+        source, report = IdleSource.EXTENSION, obs.extension_activity
+        activity = max(activity, min(report, obs.monotonic))
+    if not obs.probed:
+        return replace(state, last_activity=activity, idle_source=source, last_report=report)
     heartbeat_ms = state.last_heartbeat_ms
     file_mtime = state.last_heartbeat_file_mtime
+    counts = source is IdleSource.HEARTBEAT
     if obs.health is not None and obs.health.last_heartbeat_ms > heartbeat_ms:
         heartbeat_ms = obs.health.last_heartbeat_ms
         age = max(0.0, obs.wall - heartbeat_ms / 1000)
-        activity = max(activity, obs.monotonic - age)
+        if counts:
+            activity = max(activity, obs.monotonic - age)
     if obs.heartbeat_file_mtime is not None and obs.heartbeat_file_mtime != file_mtime:
         file_mtime = obs.heartbeat_file_mtime
         age = max(0.0, obs.wall - file_mtime)
-        activity = max(activity, obs.monotonic - age)
+        if counts:
+            activity = max(activity, obs.monotonic - age)
     next_probe = min(obs.monotonic + limits.check_interval, activity + limits.max_idle_seconds)
     return replace(
         state,
@@ -188,6 +213,8 @@ def _absorb_activity(state: State, obs: Observation, limits: Limits) -> State:
         last_heartbeat_ms=heartbeat_ms,
         last_heartbeat_file_mtime=file_mtime,
         next_probe_at=next_probe,
+        idle_source=source,
+        last_report=report,
     )
 
 
@@ -217,13 +244,15 @@ def _stop_reason(
     lifetime = limits.max_lifetime_seconds
     if lifetime is not None and now - state.launched_at >= lifetime:
         return Outcome.IDLE_TIMEOUT, None, f"maximum lifetime of {lifetime:g} s reached"
-    if obs.probed and state.idle_seconds(now) >= limits.max_idle_seconds:
+    decided = obs.probed or state.idle_source is IdleSource.EXTENSION
+    if decided and state.idle_seconds(now) >= limits.max_idle_seconds:
         return (
             Outcome.IDLE_TIMEOUT,
             None,
             (
                 f"no activity for {state.idle_seconds(now):.0f} s "
-                f"(max_idle_seconds={limits.max_idle_seconds:g})"
+                f"(max_idle_seconds={limits.max_idle_seconds:g}; idle source: "
+                f"{state.idle_source.value})"
             ),
         )
     return None
@@ -258,7 +287,8 @@ def step(state: State, obs: Observation, limits: Limits) -> tuple[State, Action]
     """Decide what to do next. Pure: same inputs, same answer."""
     if state.phase is Phase.DONE:
         return state, FINISH
-    state = _absorb_activity(state, obs, limits)
+    if state.phase is not Phase.STOPPING:  # activity does not undo a stop
+        state = _absorb_activity(state, obs, limits)
     if state.exit_code is None and obs.exit_code is not None:
         state = replace(state, exit_code=obs.exit_code)
     new_interrupt = obs.interrupts > state.interrupts_seen
@@ -289,13 +319,14 @@ def step(state: State, obs: Observation, limits: Limits) -> tuple[State, Action]
     now = obs.monotonic
     if state.phase is Phase.STARTING:
         if obs.health is not None:
+            # The idle clock starts when the IDE is ready, not while it was starting.
+            activity = max(state.last_activity, now)
             state = replace(
                 state,
                 phase=Phase.RUNNING,
                 ready_at=now,
-                next_probe_at=min(
-                    now + limits.check_interval, state.last_activity + limits.max_idle_seconds
-                ),
+                last_activity=activity,
+                next_probe_at=min(now + limits.check_interval, activity + limits.max_idle_seconds),
             )
         else:
             remaining = state.launched_at + limits.start_timeout - now

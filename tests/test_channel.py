@@ -6,8 +6,9 @@ import socket
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ class Recorder:
         self.threads: list[str] = []
         self.refuse = refuse
 
-    def __call__(self, command: str) -> Reply:
+    def __call__(self, command: str, request: Mapping[str, Any]) -> Reply:
         self.commands.append(command)
         self.threads.append(threading.current_thread().name)
         if command == "boom":
@@ -204,12 +205,18 @@ def test_session_handler_answers_status_resume_and_unknown_commands() -> None:
         return "resume accepted"
 
     handle = command_handler(resume=resume, status=lambda: {"server_url": "http://h:1"})
-    assert handle("status") == {
+    assert handle("status", {"command": "status"}) == {
         "ok": True,
         "message": "session at http://h:1",
         "status": {"server_url": "http://h:1"},
     }
-    assert handle("resume") == {"ok": True, "message": "resume accepted"}
+    assert handle("resume", {"command": "resume"}) == {"ok": True, "message": "resume accepted"}
     refusals.append("already ending (idle)")
-    assert handle("resume") == {"ok": False, "message": "already ending (idle)"}
-    assert handle("reboot") == {"ok": False, "message": "unknown command 'reboot'"}
+    assert handle("resume", {"command": "resume"}) == {
+        "ok": False,
+        "message": "already ending (idle)",
+    }
+    assert handle("reboot", {"command": "reboot"}) == {
+        "ok": False,
+        "message": "unknown command 'reboot'",
+    }

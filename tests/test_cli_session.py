@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ class FakeSession:
         self.commands: list[str] = []
         self.server = ChannelServer(state_dir, self.answer)
 
-    def answer(self, command: str) -> Reply:
+    def answer(self, command: str, request: Mapping[str, Any]) -> Reply:
         self.commands.append(command)
         return {"ok": True, "message": "resume accepted by supervisor pid 1"}
 

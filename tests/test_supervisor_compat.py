@@ -191,7 +191,7 @@ def test_exit_handler_interrupt(tmp_path: Path, signum: int, expected: type[Base
 def test_exit_handler_post_execute_runs_once_even_if_supervision_fails(tmp_path: Path) -> None:
     """When supervision cannot start (state dir busy), post_execute still runs, once."""
     harness = Harness(tmp_path)
-    busy = ChannelServer(harness.layout.root, lambda command: {"ok": True, "message": ""})
+    busy = ChannelServer(harness.layout.root, lambda command, request: {"ok": True, "message": ""})
     busy.start()
     try:
         with pytest.raises(ServerStartError):

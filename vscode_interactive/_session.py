@@ -257,7 +257,7 @@ class Session:
         shown: BaseException | None = failure
         while True:
             files = self._steps.prepare(fn, args, kwargs, config=self.config, failure=shown)
-            options = self._server_options(installation, files)
+            options = self._server_options(installation, files, job=_name(fn))
             result = self._steps.supervise(options, failure_summary=summarize_failure(shown))
             if result.outcome is Outcome.RESUMED:
                 try:
@@ -270,9 +270,14 @@ class Session:
                 result, max_idle_seconds=self.config.max_idle_seconds, failure=failure
             )
 
-    def _server_options(self, installation: Installation, files: WorkspaceFiles) -> ServerOptions:
+    def _server_options(
+        self, installation: Installation, files: WorkspaceFiles, *, job: str
+    ) -> ServerOptions:
+        from ._supervision._activity import ENV_JOB, ENV_JOB_PID
         from ._supervision._server import ServerOptions
 
+        # The IDE extension shows the job's name and pid (status bar, resume confirmation).
+        job_env = {ENV_JOB: job, ENV_JOB_PID: str(os.getpid())}
         config = self.config
         layout = config.layout()
         return ServerOptions(
@@ -289,7 +294,7 @@ class Session:
             start_timeout=config.start_timeout,
             max_lifetime_seconds=config.max_lifetime_seconds,
             grace_seconds=config.grace_seconds,
-            extra_env={**installation.env, **files.environment},
+            extra_env={**installation.env, **files.environment, **job_env},
             open_files=files.open_first,
         )
 

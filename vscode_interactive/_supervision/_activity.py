@@ -27,6 +27,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
+    "ENV_CHANNEL",
+    "ENV_JOB",
+    "ENV_JOB_PID",
     "WARNING_SECONDS",
     "ActivityLog",
     "ActivityReport",
@@ -36,6 +39,14 @@ __all__ = [
     "parse_activity",
     "warning_seconds",
 ]
+
+ENV_CHANNEL = "VSCODE_INTERACTIVE_CHANNEL"
+"""In code-server's environment (the extension host inherits it): where the extension reaches
+the session, a socket path or ``@name`` for an abstract socket."""
+ENV_JOB = "VSCODE_INTERACTIVE_JOB"
+"""In code-server's environment: the job's name, shown in the status bar."""
+ENV_JOB_PID = "VSCODE_INTERACTIVE_JOB_PID"
+"""In code-server's environment: the waiting job's pid, shown in the resume confirmation."""
 
 WARNING_SECONDS = 300.0
 """The warning comes this long before the idle stop (or 10 % of the limit when shorter)."""

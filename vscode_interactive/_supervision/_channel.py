@@ -6,6 +6,12 @@ connection, one JSON line each way::
 
     -> {"command": "resume"}          <- {"ok": true, "message": "..."}
     -> {"command": "status"}          <- {"ok": true, "message": "...", "status": {...}}
+    -> {"command": "activity", "kind": "edit", "window": "..."}
+                                      <- {"ok": true, "message": "...", "status": {...}}
+
+``activity`` comes from the library's own IDE extension (see :mod:`._activity`); the
+extension finds the socket in code-server's environment, ``VSCODE_INTERACTIVE_CHANNEL``
+(:func:`channel_env_value`: the path, or ``@name`` for an abstract socket).
 
 Why a socket and not a signal or a file: the decorated function may run in a non-main
 thread (no Python signal handlers there), the requester needs an answer (an acknowledgement,
@@ -41,12 +47,16 @@ from typing import Any, Literal
 
 from .._errors import ResumeError, ServerStartError
 from .._layout import RESUME_SOCKET_NAME, fits_socket_address
+from ._activity import ENV_CHANNEL
 
 __all__ = [
+    "ENV_CHANNEL",
     "ChannelServer",
     "Command",
+    "Handler",
     "Reply",
     "channel_address",
+    "channel_env_value",
     "command_handler",
     "request_resume",
     "request_status",
@@ -58,6 +68,10 @@ _MAX_MESSAGE = 64 * 1024
 
 Reply = dict[str, Any]
 """``{"ok": bool, "message": str, ...}``"""
+
+Handler = Callable[[str, Mapping[str, Any]], Reply]
+"""``handler(command, request) -> reply``; ``request`` is the whole JSON object received."""
+
 
 Command = Literal["resume", "status"]
 """What a client can ask a session (anything else is answered ``ok: false``)."""
@@ -71,6 +85,13 @@ def channel_address(state_dir: Path | str) -> str | bytes:
         return str(path)
     digest = hashlib.sha256(os.fsencode(str(resolved))).hexdigest()[:32]
     return b"\0vscode-interactive-" + digest.encode()
+
+
+def channel_env_value(state_dir: Path | str) -> str:
+    """:data:`ENV_CHANNEL`'s value: the socket path, or ``@name`` for an abstract socket
+    (an environment variable cannot hold the NUL that starts an abstract address)."""
+    address = channel_address(state_dir)
+    return address if isinstance(address, str) else "@" + address[1:].decode()
 
 
 def _describe(address: str | bytes) -> str:
@@ -96,12 +117,12 @@ def _read_line(conn: socket.socket) -> bytes:
 
 
 class ChannelServer:
-    """Listens on the state directory's socket and answers with ``handler(command)``.
+    """Listens on the state directory's socket and answers with ``handler(command, request)``.
 
     ``handler`` runs in the listener thread; it must be quick and thread-safe.
     """
 
-    def __init__(self, state_dir: Path, handler: Callable[[str], Reply]) -> None:
+    def __init__(self, state_dir: Path, handler: Handler) -> None:
         self.state_dir = Path(state_dir)
         self.address = channel_address(self.state_dir)
         self._handler = handler
@@ -187,7 +208,7 @@ class ChannelServer:
         except (ValueError, KeyError, TypeError):
             return {"ok": False, "message": 'bad request: expected {"command": ...}'}
         try:
-            return self._handler(command)
+            return self._handler(command, request)
         except Exception as error:  # the listener must outlive a handler bug
             logger.exception("resume channel handler failed on %r", command)
             return {"ok": False, "message": f"supervisor error: {error}"}
@@ -212,13 +233,19 @@ class ChannelServer:
 
 
 def command_handler(
-    *, resume: Callable[[], str], status: Callable[[], Mapping[str, object]]
-) -> Callable[[str], Reply]:
+    *,
+    resume: Callable[[], str],
+    status: Callable[[], Mapping[str, object]],
+    activity: Callable[[Mapping[str, Any]], Reply] | None = None,
+) -> Handler:
     """The :class:`ChannelServer` handler of a session: ``resume`` returns the
     acknowledgement or raises :class:`ResumeError` (sent back as a refusal); ``status``
-    returns the session's status (its ``server_url`` is named in the message)."""
+    returns the session's status (its ``server_url`` is named in the message);
+    ``activity`` answers the IDE extension's reports (unknown command without it)."""
 
-    def handle(command: str) -> Reply:
+    def handle(command: str, request: Mapping[str, Any]) -> Reply:
+        if command == "activity" and activity is not None:
+            return activity(request)
         if command == "status":
             snapshot = dict(status())
             message = f"session at {snapshot.get('server_url', '')}"

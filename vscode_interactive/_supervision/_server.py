@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from .._errors import ConfigError, ServerStartError
 from .._install._locations import code_server_heartbeat_path
 from .._layout import StateLayout
+from ._activity import ENV_CHANNEL
 from ._defaults import EXIT_CODE_SUCCESS, MAX_IDLE_SECONDS, AuthMode
 from ._policy import StartFailure
 
@@ -202,12 +203,20 @@ def build_argv(
 
 
 def build_env(
-    base: Mapping[str, str], options: ServerOptions, password: str | None
+    base: Mapping[str, str],
+    options: ServerOptions,
+    password: str | None,
+    *,
+    channel: str | None = None,
 ) -> dict[str, str]:
     """The child's environment: ``base`` minus variables that would hijack code-server,
-    plus ``extra_env``, ``XDG_DATA_HOME`` and (for password auth) ``PASSWORD``."""
+    plus ``extra_env``, ``XDG_DATA_HOME``, (for password auth) ``PASSWORD`` and ``channel``
+    as ``VSCODE_INTERACTIVE_CHANNEL``: the extension host inherits it and the library's
+    extension reports activity there."""
     env = {key: value for key, value in base.items() if key not in _DROPPED_ENV}
     env.update(options.extra_env)
+    if channel is not None:
+        env[ENV_CHANNEL] = channel
     env["XDG_DATA_HOME"] = str(options.xdg_data_home)
     env.pop("PASSWORD", None)
     if password is not None:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .._layout import StateLayout
 from .._system._files import remove_quietly, write_json_atomic, write_secret
-from ._policy import State
+from ._activity import ActivitySeen, IdleSource, countdown
+from ._policy import Phase, State
 from ._server import ServerOptions
 
 __all__ = ["SessionFiles", "session_status"]
@@ -77,10 +78,19 @@ def session_status(
     port: int,
     server_pid: int,
     password_file: Path | None,
+    reported: ActivitySeen | None = None,
 ) -> dict[str, object]:
-    """What ``session.json`` holds and ``vscode-interactive status`` shows (pure)."""
-    idle = state.idle_seconds(now) if state is not None else 0.0
+    """What ``session.json`` holds and ``vscode-interactive status`` shows (pure).
+
+    ``reported`` is what the IDE extension reported so far: a report the loop has not
+    stepped on yet already counts here (the policy takes it at its next step, unless the
+    session is stopping), so an answer to a report shows the moved deadline."""
     layout = options.layout
+    source = state.idle_source if state is not None else IdleSource.HEARTBEAT
+    last = state.last_activity if state is not None else now
+    live = state is None or state.phase in (Phase.STARTING, Phase.RUNNING)
+    if live and reported is not None and reported.last_at is not None:
+        source, last = IdleSource.EXTENSION, max(last, min(reported.last_at, now))
     return {
         "state": state.phase.value if state is not None else "starting",
         "url": landing_url,
@@ -91,8 +101,11 @@ def session_status(
         "state_dir": str(layout.root),
         "password_file": str(password_file) if password_file is not None else None,
         "log_file": str(layout.server_log),
-        "idle_seconds": round(idle, 1),
-        "max_idle_seconds": options.max_idle_seconds,
-        "last_activity": wall - idle,
-        "idle_deadline": wall - idle + options.max_idle_seconds,
+        **countdown(
+            source=source,
+            idle_seconds=max(0.0, now - last),
+            max_idle_seconds=options.max_idle_seconds,
+            wall_now=wall,
+            last_kind=reported.last_kind if reported is not None else "",
+        ),
     }

@@ -19,14 +19,16 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .._errors import ResumeError, ServerStartError
 from .._ports import ProcessHandle, Wakeup
 from .._system._files import mtime_or_none, read_log_tail
 from .._system._os import PipeWakeup
-from ._channel import ChannelServer, command_handler
+from ._activity import ActivityLog, IdleSource, parse_activity
+from ._channel import ChannelServer, Reply, channel_env_value, command_handler
 from ._landing import Greeting, landing_url
 from ._launch import choose_port, launch_server, resolve_executable
 from ._policy import (
@@ -113,6 +115,7 @@ class Supervisor:
         self._files = SessionFiles(options.layout)
         self._announced = False
         self._greeting: Greeting | None = None
+        self._activity = ActivityLog()
 
     # -- controls (any thread) -------------------------------------------------------
 
@@ -162,6 +165,9 @@ class Supervisor:
         """What ``vscode-interactive status`` shows (and ``session.json`` holds)."""
         with self._lock:
             state = self._state
+        return self._status_of(state)
+
+    def _status_of(self, state: State | None) -> dict[str, object]:
         clock = self._seams.clock
         return session_status(
             self.options,
@@ -173,7 +179,33 @@ class Supervisor:
             port=self._port,
             server_pid=self._server_pid,
             password_file=self._files.password_file,
+            reported=self._activity.seen(),
         )
+
+    def record_activity(self, request: Mapping[str, Any]) -> Reply:
+        """Record a report of the IDE extension (``{"kind": ..., "window": ...}``); the
+        reply carries the status with the moved deadline. Refused once the session stops."""
+        report = parse_activity(request)
+        if isinstance(report, str):
+            return {"ok": False, "message": report}
+        with self._lock:
+            state = self._state
+            ending = state is not None and state.phase in (Phase.STOPPING, Phase.DONE)
+            if not ending:
+                self._activity.record(report, self._seams.clock.monotonic())
+        if ending:
+            assert state is not None
+            detail = state.detail or "stopping"
+            return {
+                "ok": False,
+                "message": f"the session is ending ({detail})",
+                "status": self._status_of(state),
+            }
+        return {
+            "ok": True,
+            "message": f"activity recorded ({report.kind})",
+            "status": self._status_of(state),
+        }
 
     # -- running -----------------------------------------------------------------------
 
@@ -184,7 +216,9 @@ class Supervisor:
         owned = PipeWakeup() if self._seams.wakeup is None else None
         if owned is not None:
             self._wakeup = owned
-        handler = command_handler(resume=self.request_resume, status=self.status)
+        handler = command_handler(
+            resume=self.request_resume, status=self.status, activity=self.record_activity
+        )
         channel = ChannelServer(layout.root, handler)
         unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
         try:
@@ -217,7 +251,12 @@ class Supervisor:
                     preferred=layout.editor_registry,
                 )
             password = self._files.create_password() if options.auth == "password" else None
-            env = build_env(self._seams.environment.snapshot(), options, password)
+            env = build_env(
+                self._seams.environment.snapshot(),
+                options,
+                password,
+                channel=channel_env_value(layout.root),
+            )
             attempts = 0
             while True:
                 outcome = self._launch_once(executable, env)
@@ -301,6 +340,7 @@ class Supervisor:
             interrupts=self._interrupts,
             last_signal=self._last_signal,
             port_taken=port_taken,
+            extension_activity=self._activity.seen().last_at,
         )
 
     def _supervise(
@@ -309,6 +349,10 @@ class Supervisor:
         assert self._wakeup is not None
         state = initial_state(self._seams.clock.monotonic(), phase=phase)
         self._set_state(state)
+        logger.info(
+            "idle clock: code-server's heartbeat until an IDE window with the vscode-interactive "
+            "extension connects; then only what the extension reports as activity"
+        )
         if phase is Phase.RUNNING:
             self._on_ready()
         else:
@@ -356,6 +400,13 @@ class Supervisor:
 
     def _after_step(self, old: State, new: State, observation: Observation) -> None:
         self._set_state(new)
+        if new.idle_source is not old.idle_source and new.idle_source is IdleSource.EXTENSION:
+            logger.info(
+                "idle clock: an IDE window with the vscode-interactive extension connected; "
+                "from now on only typing, cursor, editors, terminals and the debugger count "
+                "as activity (not code-server's heartbeat)"
+            )
+            self._files.write_info(self.status())
         if old.phase is Phase.STARTING and new.phase is Phase.RUNNING:
             self._on_ready()
         elif new.phase is not old.phase and new.phase is Phase.STOPPING:

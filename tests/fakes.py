@@ -443,3 +443,71 @@ def _conformance(clock: FakeClock) -> None:
     _a: PortAllocator = FakePortAllocator()
     _ew: EditorWindows = FakeEditorWindows()
     _s: ArtifactStore = FakeArtifactStore(Path())
+
+
+class FakeStore:
+    """An in-memory coordination store with ``torch.distributed.Store`` semantics.
+
+    Threads standing in for ranks share one instance (waits block on a condition, as
+    long as ``timeout`` at most). With a ``clock``, the store serves a single thread
+    instead: a wait for a missing key sleeps on the clock (so ``on_sleep`` callbacks can
+    act as the other ranks) and never blocks. ``log`` records ``(operation, key)``.
+    """
+
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self.data: dict[str, bytes] = {}
+        self.log: list[tuple[str, str]] = []
+        self._clock = clock
+        self._changed = threading.Condition()
+
+    def set(self, key: str, value: bytes) -> None:
+        with self._changed:
+            self.log.append(("set", key))
+            self.data[key] = bytes(value)
+            self._changed.notify_all()
+
+    def get(self, key: str) -> bytes:
+        with self._changed:
+            self.log.append(("get", key))
+            if key not in self.data:
+                # torch would block until its timeout: the protocol must check first.
+                raise AssertionError(f"get of missing key {key!r} would block")
+            return self.data[key]
+
+    def add(self, key: str, amount: int) -> int:
+        with self._changed:
+            self.log.append(("add", key))
+            value = int(self.data.get(key, b"0")) + amount
+            self.data[key] = str(value).encode()
+            self._changed.notify_all()
+            return value
+
+    def compare_set(self, key: str, expected: bytes, desired: bytes) -> bytes:
+        with self._changed:
+            self.log.append(("compare_set", key))
+            current = self.data.get(key)
+            if current == expected or (current is None and expected == b""):
+                self.data[key] = bytes(desired)
+                self._changed.notify_all()
+                return bytes(desired)
+            return expected if current is None else current
+
+    def check(self, keys: Sequence[str]) -> bool:
+        with self._changed:
+            return all(key in self.data for key in keys)
+
+    def wait(self, keys: Sequence[str], timeout: float) -> bool:
+        if self._clock is not None:
+            if not self.check(keys):
+                self._clock.sleep(timeout)
+            return self.check(keys)
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: all(key in self.data for key in keys), timeout=max(timeout, 0.0)
+            )
+
+
+def _store_conformance() -> None:
+    from vscode_interactive._distributed._store import CoordinationStore
+
+    _s: CoordinationStore = FakeStore()

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypedDict, TypeVar, overload
 
 from ._compat import VSCODE_TYPE_VALUE
-from ._session import Session, SessionConfig
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     # Unpack is needed by the type checker only: the package does not pay its import.
     from typing_extensions import Unpack
 
     from ._install._config import VscodeConfig
+    from ._session import SessionConfig
     from ._supervision._defaults import AuthMode
 
 __all__ = [
@@ -92,6 +92,8 @@ class VscodeTask(ClassDecorator[P, R]):
         self.session_config = config
 
     def execute(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        from ._session import Session
+
         return Session(self.session_config).run(self.task_function, *args, **kwargs)
 
     def get_extra_config(self) -> dict[str, str]:
@@ -139,6 +141,11 @@ def resolve_options(options: VscodeOptions) -> SessionConfig:
     unknown = sorted(set(options) - set(VscodeOptions.__annotations__))
     if unknown:
         raise TypeError(f"vscode() got an unexpected keyword argument {unknown[0]!r}")
+    # Deferred to decoration time: importing ``vscode`` costs no dataclasses machinery.
+    from dataclasses import replace
+
+    from ._session import SessionConfig
+
     base = options.get("session_config") or SessionConfig()
     changes: dict[str, Any] = {
         OPTION_FIELDS[name]: value

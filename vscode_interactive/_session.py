@@ -19,24 +19,25 @@ composition can be unit-tested on fakes; :class:`RealSteps` wires the real modul
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from ._errors import ConfigError, ReloadError
 from ._install._config import VscodeConfig
-from ._layout import StateLayout
 from ._supervision._defaults import MAX_IDLE_SECONDS
 
 # Only what defining SessionConfig and @vscode needs is imported here: a job imports this
 # module at start-up, and the installer, supervisor, workspace writer and reloader (with
 # urllib, ssl, inspect, ...) are needed only once a session opens the IDE.
 if TYPE_CHECKING:
+    import logging
+    from pathlib import Path
+
     from ._install._ensure import Installation
+    from ._layout import StateLayout
     from ._ports import Clock, Environment
     from ._supervision._defaults import AuthMode
     from ._supervision._seams import SupervisionResult
@@ -48,7 +49,13 @@ __all__ = ["ENV_ENABLE", "RealSteps", "Session", "SessionConfig", "SessionSteps"
 P = ParamSpec("P")
 R = TypeVar("R")
 
-logger = logging.getLogger("vscode_interactive")
+
+def _logger() -> logging.Logger:
+    """The library's logger; ``logging`` is imported on first use, not by ``@vscode``."""
+    import logging
+
+    return logging.getLogger("vscode_interactive")
+
 
 #: ``0`` turns every session into a plain call, ``1`` forces sessions on.
 ENV_ENABLE = "VSCODE_INTERACTIVE_ENABLE"
@@ -85,6 +92,10 @@ class SessionConfig:
 
     def layout(self) -> StateLayout:
         """Where this session's files go."""
+        from pathlib import Path
+
+        from ._layout import StateLayout
+
         return StateLayout.for_workspace(
             Path.cwd() if self.workspace_dir is None else self.workspace_dir
         )
@@ -134,6 +145,8 @@ class RealSteps:
         config: SessionConfig,
         failure: BaseException | None,
     ) -> WorkspaceFiles:
+        from pathlib import Path
+
         from ._system._os import SystemClock
         from ._workspace import prepare_workspace
 
@@ -224,11 +237,11 @@ class Session:
             return fn(*args, **kwargs)
         failure: BaseException | None = None
         if self.config.run_task_first:
-            logger.info("running %s first; the IDE opens only if it fails", _name(fn))
+            _logger().info("running %s first; the IDE opens only if it fails", _name(fn))
             try:
                 return fn(*args, **kwargs)
             except Exception as error:
-                logger.exception("%s failed; opening the IDE to debug it", _name(fn))
+                _logger().exception("%s failed; opening the IDE to debug it", _name(fn))
                 failure = error
         if self.config.pre_execute is not None:
             self.config.pre_execute()
@@ -263,7 +276,7 @@ class Session:
                 try:
                     return reload_function(target, fn)
                 except ReloadError as error:
-                    logger.error("%s; the IDE opens again to fix it", error)
+                    _logger().error("%s; the IDE opens again to fix it", error)
                     shown = error
                     continue
             raise_for_outcome(

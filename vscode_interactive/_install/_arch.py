@@ -10,7 +10,6 @@ and picks the current arch's entry from a mapping such as
 from __future__ import annotations
 
 import enum
-import platform
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -69,6 +68,8 @@ def parse_arch(machine: str, system: str = "Linux") -> Arch:
 
 def current_arch(system: str | None = None, machine: str | None = None) -> Arch:
     """The running machine's :class:`Arch` (arguments override detection, for tests)."""
+    import platform  # deferred: `import vscode_interactive` (and `@vscode`) need no platform
+
     return parse_arch(
         platform.machine() if machine is None else machine,
         platform.system() if system is None else system,
@@ -95,6 +96,8 @@ def get_code_server_info(
                 return value
         except UnsupportedPlatformError:
             continue
+    import platform
+
     configured = ", ".join(str(key) for key in code_server_info_dict) or "none"
     raise UnsupportedPlatformError(
         f"no entry for architecture {arch.value!r} (machine {machine or platform.machine()!r}) "

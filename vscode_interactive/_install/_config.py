@@ -22,15 +22,17 @@ the arch (``linux-x64``, ``linux-arm64``): platform-specific extensions such as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .._errors import ConfigError, UnsupportedPlatformError
-from .._ports import Environment
 from ._arch import Arch, parse_arch
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .._ports import Environment
 
 __all__ = [
     "CODE_SERVER_VERSION",
@@ -67,7 +69,7 @@ _PYTHON_EXTENSION_VERSION = "2026.4.0"
 _DEBUGPY_EXTENSION_VERSION = "2026.6.0"
 _OPEN_VSX = "https://open-vsx.org/api"
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEX = frozenset("0123456789abcdef")
 
 
 def _default_remote_paths() -> dict[str, str]:
@@ -179,7 +181,7 @@ def _pick(mapping: Mapping[str, str], arch: Arch) -> str | None:
 
 def _check_sha256(value: str, where: str) -> str:
     digest = value.strip().lower()
-    if not _SHA256.match(digest):
+    if len(digest) != 64 or not _HEX.issuperset(digest):
         raise ConfigError(
             f"{where} has {value!r}, which is not a sha256 (64 hexadecimal characters); "
             "fix or remove it"
@@ -234,6 +236,8 @@ def resolve_sources(config: VscodeConfig, env: Environment, arch: Arch) -> Sourc
     Environment variables win over the config. Invalid values raise :class:`ConfigError`
     naming the variable (or config field) and the value.
     """
+    from pathlib import Path  # deferred: defining a task (``@vscode``) needs no pathlib
+
     executable: Path | None = None
     executable_origin: Origin | None = None
     env_executable = (env.get(ENV_CODE_SERVER) or "").strip()

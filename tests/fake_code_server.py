@@ -6,7 +6,9 @@ It answers ``--version`` like code-server, and accepts code-server's command lin
 ``$PASSWORD`` for ``--auth password``, serves ``GET /healthz`` like code-server
 (``{"status", "lastHeartbeat"}``, not counted as activity) and counts any other request as
 activity: it updates ``lastHeartbeat`` and touches ``$XDG_DATA_HOME/code-server/heartbeat``.
-With ``--auth password`` other requests need ``?password=<PASSWORD>``.
+With ``--auth password`` other requests need ``?password=<PASSWORD>``. ``--install-extension
+X.vsix`` (repeatable, with ``--force``) records each ``.vsix``'s identity in
+``<extensions-dir>/extensions.json`` like code-server, without unpacking it.
 
 Behaviour knobs, all environment variables:
 
@@ -214,11 +216,41 @@ def _spawn_grandchild() -> subprocess.Popen[bytes]:
 FAKE_VERSION = "4.139.1"
 
 
+def _install(argv: list[str]) -> int:
+    """``--install-extension`` calls: record each identity in extensions.json."""
+    import zipfile
+
+    directory = Path(argv[argv.index("--extensions-dir") + 1])
+    directory.mkdir(parents=True, exist_ok=True)
+    record = directory / "extensions.json"
+    entries = json.loads(record.read_text()) if record.exists() else []
+    for index, item in enumerate(argv):
+        if item != "--install-extension":
+            continue
+        with zipfile.ZipFile(argv[index + 1]) as archive:
+            manifest = json.loads(archive.read("extension/package.json"))
+        ext_id = f"{manifest['publisher']}.{manifest['name']}"
+        folder = f"{ext_id.lower()}-{manifest['version']}"
+        (directory / folder).mkdir(exist_ok=True)
+        entries = [e for e in entries if e["identifier"]["id"].lower() != ext_id.lower()]
+        entries.append(
+            {
+                "identifier": {"id": ext_id},
+                "version": manifest["version"],
+                "relativeLocation": folder,
+            }
+        )
+    record.write_text(json.dumps(entries))
+    return 0
+
+
 def main() -> int:
     argv = sys.argv[1:]
     if argv == ["--version"]:
         print(f"{FAKE_VERSION} 0000000000000000000000000000000000000000 with Code 1.105.0")
         return 0
+    if "--install-extension" in argv:
+        return _install(argv)
     options, positional = _parse(argv)
     record = os.environ.get("FAKE_CS_RECORD")
     if record:

@@ -72,6 +72,11 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
+    return make_world(tmp_path)
+
+
+def make_world(tmp_path: Path) -> World:
+    """Two extensions to download and a code-server archive per arch, all on fakes."""
     store = FakeArtifactStore(tmp_path / "store")
     for arch in Arch:
         store.content[CS_URL.format(arch=arch.value)] = build_release_archive(
@@ -83,6 +88,7 @@ def world(tmp_path: Path) -> World:
         code_server_remote_paths={a.value: CS_URL.format(arch=a.value) for a in Arch},
         code_server_dir_names={a.value: f"code-server-9.9.9-linux-{a.value}" for a in Arch},
         extension_remote_paths=[EXT_A, EXT_B],
+        own_extension=False,  # tests/test_install_own_extension.py covers it
     )
     env = FakeEnvironment({"HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp")})
     return World(tmp_path, store, env, config=config)

@@ -30,6 +30,7 @@ from tests.fakes import FakeEnvironment
 from tests.httpserver import LoopbackServer
 from vscode_interactive import Installation, VscodeConfig, ensure_installed
 from vscode_interactive._errors import CacheError, HashMismatchError, InstallError
+from vscode_interactive._extension._pack import own_extension
 from vscode_interactive._install._arch import Arch, current_arch
 from vscode_interactive._install._extensions import read_installed
 from vscode_interactive._system._processes import SubprocessRunner
@@ -97,6 +98,7 @@ class Setup:
                 if pinned
                 else {}
             ),
+            own_extension=False,  # tests/test_install_own_extension.py covers it
         )
 
     def cache(self) -> Cache:
@@ -367,7 +369,8 @@ def test_install_killed_mid_download_is_not_mistaken_for_done(setup: Setup) -> N
     assert done.returncode == 0, done.stderr
     assert "from download" in done.stdout
     assert setup.server.count(setup.archive_path) == 2
-    assert _installs(setup.log) == [["pub.alpha-1.0.0.vsix", "pub.beta-2.0.0.vsix"]]
+    own = own_extension().file_name  # the library's own extension, in the same one call
+    assert _installs(setup.log) == [["pub.alpha-1.0.0.vsix", "pub.beta-2.0.0.vsix", own]]
 
 
 def test_download_vscode_puts_code_server_on_path(
@@ -384,4 +387,4 @@ def test_download_vscode_puts_code_server_on_path(
     download_vscode(VscodeConfig())
     found = shutil.which("code-server")
     assert found is not None and Path(found).parent.parent.name.endswith(HOST.value)
-    assert get_installed_extensions() == ["pub.alpha", "pub.beta"]
+    assert get_installed_extensions() == ["pub.alpha", "pub.beta", "vscode-interactive.session"]

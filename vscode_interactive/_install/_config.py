@@ -12,8 +12,15 @@ point at a mirror without code changes:
 ``VSCODE_INTERACTIVE_CODE_SERVER_SHA256``  sha256 pin of that archive
 ``VSCODE_INTERACTIVE_EXTENSIONS``          whitespace-separated ``.vsix`` URLs, each
                                            optionally ``URL#sha256=HEX``; replaces the
-                                           configured list (empty: no extensions)
+                                           configured list (empty: no downloaded extensions)
+``VSCODE_INTERACTIVE_OWN_EXTENSION``       ``0`` leaves out the library's own extension
+                                           (activity, countdown, "Resume job"); ``1`` keeps it
 =========================================  ================================================
+
+The library's own extension is not a download: it ships inside the package and is installed
+whatever ``VSCODE_INTERACTIVE_EXTENSIONS`` says, unless ``VscodeConfig.own_extension`` is
+False or ``VSCODE_INTERACTIVE_OWN_EXTENSION=0``. Without it the idle stop falls back to
+code-server's heartbeat, which counts an open browser tab as activity.
 
 An extension URL may contain ``{target_platform}``, replaced by the VS Code platform name of
 the arch (``linux-x64``, ``linux-arm64``): platform-specific extensions such as
@@ -40,6 +47,7 @@ __all__ = [
     "ENV_CODE_SERVER_SHA256",
     "ENV_CODE_SERVER_URL",
     "ENV_EXTENSIONS",
+    "ENV_OWN_EXTENSION",
     "TARGET_PLATFORM_PLACEHOLDER",
     "Artifact",
     "Origin",
@@ -54,6 +62,9 @@ ENV_CODE_SERVER = "VSCODE_INTERACTIVE_CODE_SERVER"
 ENV_CODE_SERVER_URL = "VSCODE_INTERACTIVE_CODE_SERVER_URL"
 ENV_CODE_SERVER_SHA256 = "VSCODE_INTERACTIVE_CODE_SERVER_SHA256"
 ENV_EXTENSIONS = "VSCODE_INTERACTIVE_EXTENSIONS"
+ENV_OWN_EXTENSION = "VSCODE_INTERACTIVE_OWN_EXTENSION"
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
 
 TARGET_PLATFORM_PLACEHOLDER = "{target_platform}"
 _TARGET_PLATFORMS = {Arch.AMD64: "linux-x64", Arch.ARM64: "linux-arm64"}
@@ -108,6 +119,8 @@ class VscodeConfig:
     ``extension_sha256`` maps an extension URL (as written in the list) to the ``.vsix``
     sha256. Without a pin, the hash seen on the first download is trusted afterwards.
     ``code_server_path`` names an existing executable, which skips the download.
+    ``own_extension`` installs the library's own IDE extension (real activity for the idle
+    stop, the countdown, "Resume job"); it is part of the package, never downloaded.
     """
 
     code_server_remote_paths: dict[str, str] = field(default_factory=_default_remote_paths)
@@ -116,6 +129,7 @@ class VscodeConfig:
     code_server_sha256: dict[str, str] = field(default_factory=dict)
     extension_sha256: dict[str, str] = field(default_factory=dict)
     code_server_path: str | None = None
+    own_extension: bool = True
 
     def add_extensions(self, extension: str | list[str]) -> None:
         """Append one ``.vsix`` URL, or several, to ``extension_remote_paths``."""
@@ -155,6 +169,8 @@ class Sources:
     extensions: tuple[Artifact, ...]
     archive_origin: Origin = "config"
     extensions_origin: Origin = "config"
+    own_extension: bool = True
+    """Install the library's own extension (it is not in ``extensions``: no download)."""
 
     def require_archive(self) -> Artifact:
         """The archive, or :class:`UnsupportedPlatformError` saying how to provide one."""
@@ -280,6 +296,21 @@ def resolve_sources(config: VscodeConfig, env: Environment, arch: Arch) -> Sourc
         extensions=extensions,
         archive_origin=archive_origin,
         extensions_origin=extensions_origin,
+        own_extension=_own_extension(config, env),
+    )
+
+
+def _own_extension(config: VscodeConfig, env: Environment) -> bool:
+    value = (env.get(ENV_OWN_EXTENSION) or "").strip().lower()
+    if not value:
+        return config.own_extension
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(
+        f"{ENV_OWN_EXTENSION}={value!r} is not a switch; use 0 to leave the library's own "
+        "IDE extension out, 1 to install it, or unset it"
     )
 
 

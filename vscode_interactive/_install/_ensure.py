@@ -296,6 +296,21 @@ def _obtain_executable(
     return _Executable(executable, source, archive, vsix_files)
 
 
+def _own_extension(locations: Locations) -> tuple[ExtensionIdentity, Path]:
+    """The library's own extension: its identity (a hash of a few small files, well under a
+    millisecond) and where its ``.vsix`` goes; the zip is written only when it is missing."""
+    from .._extension._pack import own_extension
+
+    own = own_extension()
+    return ExtensionIdentity(own.id, own.version), locations.data_dir / "vsix" / own.file_name
+
+
+def _write_own_extension(vsix: Path) -> None:
+    from .._extension._pack import own_extension, write_vsix
+
+    write_vsix(own_extension(), vsix.parent)
+
+
 def _defer_extensions(
     missing: list[tuple[ExtensionIdentity, Path]], target: Arch, host: Arch
 ) -> tuple[str, ...]:
@@ -347,7 +362,12 @@ def ensure_installed(
     version = _executable_version(chosen.path, runner, runnable)
     seen = tuple(_seen(store, item) for item in sources.extensions)
     wanted = _identities(seen, chosen.vsix_files, locations.data_dir / "vsix-identities.json")
+    own = _own_extension(locations) if sources.own_extension else None
+    if own is not None:
+        wanted.append(own)
     missing = missing_extensions(wanted, read_installed(locations.extensions_dir))
+    if own is not None and runnable and own in missing:
+        _write_own_extension(own[1])
     pending: tuple[str, ...] = ()
     if missing and runnable:
         _install_extensions(chosen.path, missing, locations, runner, env)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 
 import pytest
 
-from vscode_interactive._context import ExecutionContext, ExecutionContextManager
+from vscode_interactive._context import ExecutionContext, ExecutionContextManager, runs_locally
 
 
 @pytest.fixture(autouse=True)
@@ -70,3 +71,26 @@ def test_context_is_visible_from_worker_threads() -> None:
         thread.start()
         thread.join()
     assert seen == [True]
+
+
+def test_context_counts_as_explicit_only_when_someone_set_it() -> None:
+    """The default root is not a choice; a pushed context or a root given to initialize is."""
+    assert not ExecutionContextManager.explicitly_set()
+    with ExecutionContextManager.with_context(ExecutionContext(local_execution=True)):
+        assert ExecutionContextManager.explicitly_set()
+    assert not ExecutionContextManager.explicitly_set()
+    ExecutionContextManager.initialize(ExecutionContext(name="job runner"))
+    assert ExecutionContextManager.explicitly_set()
+    ExecutionContextManager.initialize()
+    assert not ExecutionContextManager.explicitly_set()
+
+
+def test_runs_locally_follows_our_stack_without_flytekit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a job that never imported flytekit, our stack alone says local or remote."""
+    monkeypatch.delitem(sys.modules, "flytekit", raising=False)
+    assert not runs_locally()
+    with ExecutionContextManager.with_context(ExecutionContext(local_execution=True)):
+        assert runs_locally()
+    assert "flytekit" not in sys.modules

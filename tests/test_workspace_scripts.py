@@ -193,6 +193,42 @@ def test_entry_script_calls_the_function_inside_our_decorator(tmp_path: Path) ->
     assert entry.stdout.strip().splitlines()[-1] == "double returned: 42"
 
 
+def test_entry_script_looks_through_an_outer_layer_that_copied_our_marker(
+    tmp_path: Path,
+) -> None:
+    """An outer ``update_wrapper`` layer (as flytekit's ``@task`` over ``@vscode``) copies our
+    marker; the entry script still calls the plain function, not our wrapper."""
+    proj = tmp_path / "proj"
+    _write(
+        proj / "tasks.py",
+        """\
+        import functools
+
+        def session(fn):
+            @functools.wraps(fn)
+            def wrapper(*a, **k):
+                raise RuntimeError("would start a second IDE session")
+            wrapper.__vscode_interactive_wrapper__ = True
+            return wrapper
+
+        class Task:
+            def __call__(self, *a, **k):
+                raise RuntimeError("the outer layer is not the function")
+
+        def double(x):
+            return 2 * x
+
+        double_inner = double
+        double = functools.update_wrapper(Task(), session(double))
+        assert double.__vscode_interactive_wrapper__
+        """,
+    )
+    _job(proj, "from tasks import double_inner as double", "double", "(21,), {}")
+    _, entry = _reproduce(tmp_path, proj, _env())
+    assert entry.returncode == 0, entry.stderr
+    assert entry.stdout.strip().splitlines()[-1] == "double returned: 42"
+
+
 def test_unpicklable_argument_is_reported_until_the_user_sets_it(tmp_path: Path) -> None:
     """The script names the argument and the error, exits 2, and runs once it is assigned."""
     proj = tmp_path / "proj"

@@ -5,6 +5,11 @@ shape (``current_context``, ``with_context``, ``push_context``, ``pop_context``,
 ``initialize``, ``size``). When the current context says *local execution*, ``@vscode``
 just calls the function: nobody wants an IDE server started by a unit test or a laptop run.
 
+:func:`runs_locally` is the question the session asks. A context someone set on this stack
+answers it; otherwise, in a job that uses flytekit, flytekit's own execution state does (a
+local ``pyflyte run`` or workflow call is local, a task running on a Flyte cluster is not);
+otherwise the default context does (remote).
+
 The stack is process-wide (not per thread) on purpose: a job runner sets the context once,
 and the decorated function may then run in any worker thread.
 """
@@ -17,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar
 
-__all__ = ["ExecutionContext", "ExecutionContextManager"]
+__all__ = ["ExecutionContext", "ExecutionContextManager", "runs_locally"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,12 @@ class ExecutionContextManager:
         with cls._lock:
             cls._stack = [root or _DEFAULT]
             return cls._stack[0]
+
+    @classmethod
+    def explicitly_set(cls) -> bool:
+        """Whether a caller chose the context: one is pushed, or ``initialize`` got a root."""
+        with cls._lock:
+            return len(cls._stack) > 1 or cls._stack[0] is not _DEFAULT
 
     @classmethod
     def current_context(cls) -> ExecutionContext:
@@ -80,3 +91,18 @@ class ExecutionContextManager:
             yield context
         finally:
             cls.pop_context()
+
+
+def runs_locally() -> bool:
+    """Whether the current call is a local run (``@vscode`` then just calls the function).
+
+    Our own stack wins when a context was set on it; else flytekit's execution state, when
+    the job uses flytekit and a flytekit execution is under way; else the default context.
+    """
+    if not ExecutionContextManager.explicitly_set():
+        from ._compat._flytekit import flytekit_local_execution
+
+        flytekit_says = flytekit_local_execution()
+        if flytekit_says is not None:
+            return flytekit_says
+    return ExecutionContextManager.current_context().is_local_execution()

@@ -221,13 +221,14 @@ class Session:
 
     def enabled(self) -> bool:
         """Whether ``run`` opens the IDE: ``$VSCODE_INTERACTIVE_ENABLE`` if set, else not
-        in a local execution context and ``config.enable``."""
+        in a local run (:func:`~vscode_interactive._context.runs_locally`: our execution
+        context, or flytekit's) and ``config.enable``."""
         forced = _parse_enable(self._env.get(ENV_ENABLE))
         if forced is not None:
             return forced
-        from ._context import ExecutionContextManager
+        from ._context import runs_locally
 
-        if ExecutionContextManager.current_context().is_local_execution():
+        if runs_locally():
             return False
         return self.config.enable
 

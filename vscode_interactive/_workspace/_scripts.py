@@ -131,13 +131,15 @@ def load_function():
     target = load(FUNCTION_MODULE, source, IMPORT_ROOT)
     for part in FUNCTION_QUALNAME.split("."):
         target = getattr(target, part)
-    current, seen = target, set()
+    # Outer layers made with functools.update_wrapper (flytekit's @task is one) copy our
+    # wrapper's marker, so the innermost marked layer is ours: call what it wraps.
+    current, seen, found = target, set(), target
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if getattr(current, WRAPPER_ATTRIBUTE, False):
-            return current.__wrapped__
+            found = current.__wrapped__
         current = getattr(current, "__wrapped__", None)
-    return target
+    return found
 
 
 class Unpickler(pickle.Unpickler):

@@ -36,7 +36,16 @@ _STATEMENTS = {
     ),
 }
 _TARGETED = "from vscode_interactive import vscode"
-_HEAVY = ("fsspec", "aiohttp", "urllib.request", "http.client", "ssl", "filelock", "inspect")
+_HEAVY = (
+    "fsspec",
+    "aiohttp",
+    "urllib.request",
+    "http.client",
+    "ssl",
+    "filelock",
+    "inspect",
+    "flytekit",
+)
 
 
 _TARGET_MS = 30.0

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import subprocess
 import sys
 import textwrap
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -474,3 +476,18 @@ def test_helpers_answer_no_flytekit_when_the_job_has_not_imported_it(
     assert flytekit_local_execution() is None
     assert recognise_as_class_decorator(VscodeTask) is False
     assert FLYTEKIT_MODULE not in sys.modules
+
+
+def test_a_flytekit_without_the_expected_names_is_reported_not_fatal(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A flytekit whose ClassDecorator or context manager cannot be imported (another
+    layout) costs the link and its execution state, with a warning, not the job."""
+    monkeypatch.setitem(sys.modules, FLYTEKIT_MODULE, types.ModuleType(FLYTEKIT_MODULE))
+    with caplog.at_level(logging.WARNING, logger="vscode_interactive"):
+        assert recognise_as_class_decorator(VscodeTask) is False
+        assert flytekit_local_execution() is None
+    assert [record.getMessage().split(" (")[0] for record in caplog.records] == [
+        "flytekit is imported but its ClassDecorator is not available",
+        "cannot read flytekit's execution state",
+    ]

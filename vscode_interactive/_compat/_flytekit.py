@@ -18,12 +18,9 @@ flytekit. Without flytekit in :data:`sys.modules` both answers are "no flytekit"
 
 from __future__ import annotations
 
-import logging
 import sys
 
 __all__ = ["FLYTEKIT_MODULE", "flytekit_local_execution", "recognise_as_class_decorator"]
-
-logger = logging.getLogger("vscode_interactive")
 
 #: The top-level module whose presence in ``sys.modules`` means "the job uses flytekit".
 FLYTEKIT_MODULE = "flytekit"
@@ -34,6 +31,13 @@ _API_ERRORS = (ImportError, AttributeError)
 
 def _flytekit_loaded() -> bool:
     return FLYTEKIT_MODULE in sys.modules
+
+
+def _warn(message: str, error: BaseException) -> None:
+    # logging is imported here, not at the top: decorating a function must stay cheap.
+    import logging
+
+    logging.getLogger("vscode_interactive").warning(message, error)
 
 
 def recognise_as_class_decorator(cls: type) -> bool:
@@ -47,7 +51,7 @@ def recognise_as_class_decorator(cls: type) -> bool:
     try:
         from flytekit.core.utils import ClassDecorator
     except _API_ERRORS as error:
-        logger.warning(
+        _warn(
             "flytekit is imported but its ClassDecorator is not available (%s); the Flyte "
             "console will show no VS Code link for this task",
             error,
@@ -74,7 +78,7 @@ def flytekit_local_execution() -> bool | None:
             return None
         return bool(state.is_local_execution())
     except _API_ERRORS as error:
-        logger.warning(
+        _warn(
             "cannot read flytekit's execution state (%s); deciding local or remote without it",
             error,
         )

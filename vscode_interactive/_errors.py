@@ -17,6 +17,7 @@ around a job keeps working::
     │   ├── ServerStartError                                      never became ready
     │   └── ServerExitedError                                     died while in use
     ├── IdleTimeoutError                         (+ TimeoutError) nobody used the IDE
+    ├── DebuggerError                            (+ RuntimeError) post-mortem unavailable
     └── ResumeError                              (+ RuntimeError) resume request or reload
         └── ReloadError                          (+ ImportError)  edited source won't import
 
@@ -32,6 +33,7 @@ from typing import Any
 __all__ = [
     "CacheError",
     "ConfigError",
+    "DebuggerError",
     "DownloadError",
     "ExtractionError",
     "HashMismatchError",
@@ -169,6 +171,10 @@ class IdleTimeoutError(VscodeInteractiveError, TimeoutError):
     def __init__(self, message: str, *, idle_seconds: float = 0.0) -> None:
         super().__init__(message)
         self.idle_seconds = idle_seconds
+
+
+class DebuggerError(VscodeInteractiveError, RuntimeError):
+    """The post-mortem debugger could not start (debugpy missing or too old, no traceback)."""
 
 
 class ResumeError(VscodeInteractiveError, RuntimeError):

@@ -97,8 +97,10 @@ def test_inputs_are_stored_in_the_state_directory(tmp_path: Path) -> None:
     """The pickled call holds the positional and keyword arguments."""
     files = _prepare(tmp_path)
     with files.inputs.open("rb") as stream:
-        assert pickle.load(stream)["whole"] is True
-        assert pickle.load(stream) == (([1, 2],), {"lr": 5.0})
+        record = pickle.load(stream)
+        assert [part["name"] for part in record["args"]] == ["rows"]
+        assert pickle.load(stream) == [1, 2]
+        assert pickle.load(stream) == 5.0
 
 
 def test_user_files_are_merged_and_backed_up(tmp_path: Path) -> None:

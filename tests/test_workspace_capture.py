@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from typing import Any
 
 import pytest
 
@@ -22,43 +23,60 @@ def _f(a: object, b: object, *rest: object, key: object = None) -> None:
     """A function with positional, star and keyword parameters."""
 
 
-def _load(payload: bytes) -> tuple[dict[str, object], object]:
-    """The header record, and the pickle after it (None when there is none)."""
+def _load(payload: bytes) -> tuple[dict[str, Any], list[Any]]:
+    """The header record, and what the pickles after it load to (as the entry script
+    reads them: one unpickler per run of arguments)."""
     stream = io.BytesIO(payload)
     record = pickle.load(stream)
     assert isinstance(record, dict)
-    rest = pickle.load(stream) if stream.tell() < len(payload) else None
-    return record, rest
+    parts = [*record["args"], *record["kwargs"].values()]
+    values: list[object] = []
+    unpickler: pickle.Unpickler | None = None
+    for part in parts:
+        if part["error"]:
+            continue
+        if part["restart"] or unpickler is None:
+            unpickler = pickle.Unpickler(stream)
+        values.append(unpickler.load())
+    assert stream.tell() == len(payload)
+    return record, values
 
 
-def test_all_picklable_inputs_are_stored_together_and_keep_sharing() -> None:
+def test_all_picklable_inputs_are_stored_once_each_and_keep_sharing() -> None:
     """Objects shared between arguments are still one object after loading."""
     shared = [1, 2]
     captured = capture_inputs(_f, (shared, shared), {"key": {"x": shared}})
-    record, whole = _load(captured.payload)
-    assert record == {"format": 1, "whole": True, "args": [], "kwargs": {}}
-    assert isinstance(whole, tuple)
-    args, kwargs = whole
-    assert args == ([1, 2], [1, 2]) and args[0] is args[1] is kwargs["key"]["x"]
+    record, values = _load(captured.payload)
+    assert record["format"] == 2
+    assert [part["restart"] for part in record["args"]] == [True, False]
+    a, b, key = values
+    assert a == [1, 2] and a is b is key["x"]
     assert captured.uncaptured == ()
 
 
 def test_an_unpicklable_argument_is_recorded_by_name_type_and_error() -> None:
     """A lock among the inputs is named with its type and error; the others are saved."""
     lock = threading.Lock()
-    captured = capture_inputs(_f, (1, lock), {"key": "k"})
-    record, rest = _load(captured.payload)
-    assert record["whole"] is False and rest is None
+    shared = [3]
+    captured = capture_inputs(_f, (shared, lock), {"key": shared})
+    record, values = _load(captured.payload)
     args, kwargs = record["args"], record["kwargs"]
     assert isinstance(args, list) and isinstance(kwargs, dict)
-    assert pickle.loads(args[0]["data"]) == 1
-    assert args[1]["name"] == "b" and args[1]["data"] is None
-    assert args[1]["type"] == "_thread.lock"
+    assert args[1]["name"] == "b" and args[1]["type"] == "_thread.lock"
     assert "pickle" in args[1]["error"] and "TypeError" in args[1]["error"]
-    assert pickle.loads(kwargs["key"]["data"]) == "k"
+    assert kwargs["key"]["restart"] is True  # a fresh pickler after the failure
+    assert values == [[3], [3]]
     [missing] = captured.uncaptured
     assert (missing.name, missing.type_name) == ("b", "_thread.lock")
     assert missing.error == args[1]["error"]
+
+
+def test_a_failure_inside_an_argument_leaves_nothing_of_it_behind() -> None:
+    """An argument that fails half-way (after a shared object) does not corrupt the next."""
+    shared = {"w": 1}
+    captured = capture_inputs(_f, ([shared, threading.Lock()], shared), {})
+    record, values = _load(captured.payload)
+    assert record["args"][0]["error"] and values == [{"w": 1}]
 
 
 def test_positional_arguments_are_named_after_parameters() -> None:
@@ -120,3 +138,21 @@ def test_capture_imports_nothing_beyond_the_standard_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert run.stdout.strip() == "['vscode_interactive']"
+
+
+class _CountsPickling:
+    """Counts how often pickle asks it to reduce itself (once per pickling pass)."""
+
+    calls = 0
+
+    def __reduce__(self) -> tuple[object, ...]:
+        type(self).calls += 1
+        return (_CountsPickling, ())
+
+
+def test_each_argument_is_pickled_once_even_when_another_cannot_be() -> None:
+    """A large input before an unpicklable one is pickled once, not twice (peak memory)."""
+    _CountsPickling.calls = 0
+    captured = capture_inputs(_f, (_CountsPickling(), threading.Lock()), {"key": 3})
+    assert _CountsPickling.calls == 1
+    assert [s.name for s in captured.uncaptured] == ["b"]

@@ -254,6 +254,44 @@ def test_unpicklable_argument_is_reported_until_the_user_sets_it(tmp_path: Path)
     assert again.stdout.strip().splitlines()[-1] == "apply returned: [1, 2]"
 
 
+def test_inputs_load_shared_and_a_load_failure_is_reported_per_input(tmp_path: Path) -> None:
+    """Arguments sharing an object share it again; one that cannot be loaded in the entry
+    script is reported by name, and so are the ones stored after it."""
+    proj = tmp_path / "proj"
+    _write(
+        proj / "tasks.py",
+        """\
+        import os
+
+        def same(a, b):
+            return a is b
+
+        def _load_fails():
+            if os.environ.get("IN_ENTRY"):
+                raise RuntimeError("not here")
+            return Fragile()
+
+        class Fragile:
+            def __reduce__(self):
+                return (_load_fails, ())
+        """,
+    )
+    _job(proj, "from tasks import same", "same", "([[1]] * 2), {}")
+    _, entry = _reproduce(tmp_path, proj, _env())
+    assert entry.returncode == 0, entry.stderr
+    assert entry.stdout.strip().splitlines()[-1] == "same returned: True"
+    _job(proj, "from tasks import same, Fragile", "same", "(Fragile(),), {'b': 3}")
+    job = _run([str(proj / "job.py"), str(proj)], cwd=proj, env=_env())
+    assert job.returncode == 0, job.stderr
+    script = StateLayout.for_workspace(proj).entry_script
+    again = _run([str(script)], cwd=tmp_path, env={**_env(), "IN_ENTRY": "1"})
+    assert again.returncode == 2
+    assert "input 'a' (tasks.Fragile) was not captured: saved, but cannot be loaded" in (
+        again.stderr
+    )
+    assert "input 'b' (int) was not captured: not loaded: input 'a' before it" in again.stderr
+
+
 def test_edited_input_changes_the_reproduced_call(tmp_path: Path) -> None:
     """Following the comment's example, a captured input can be replaced before re-running."""
     proj = tmp_path / "proj"

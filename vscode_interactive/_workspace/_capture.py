@@ -1,21 +1,24 @@
 """Capture a call's arguments so the debug entry script can make the same call again.
 
-The file starts with a pickle of plain containers (``dict``, ``list``, ``str``,
-``bytes``), so reading it needs none of the user's classes::
+The file is a header pickle of plain containers (``dict``, ``list``, ``str``, ``bool``),
+so reading it needs none of the user's classes, followed by one pickle per captured
+argument, in call order (positional, then keyword)::
 
-    {"format": 1, "whole": bool,
-     "args": [part, ...], "kwargs": {name: part}}      # parts only when "whole" is False
-    part = {"name": str, "type": str, "data": <pickle bytes> or None, "error": str}
+    {"format": 2, "args": [part, ...], "kwargs": {name: part}}
+    part = {"name": str, "type": str, "error": str, "restart": bool}
 
-When ``whole`` is True, a second pickle follows in the same file: ``(args, kwargs)``.
-It is written as it is, not wrapped in the first one, so a large input is not copied
-again.
+A part with an ``error`` could not be pickled and has no pickle after the header. The
+pickles come from one :class:`pickle.Pickler`, so an object shared between arguments is
+written once and is one object again after loading (the reader uses one
+:class:`pickle.Unpickler` for them). When an argument cannot be pickled, what it wrote is
+dropped and the next arguments continue with a fresh pickler (``restart``: the reader
+starts a fresh unpickler there), so each argument is pickled exactly once: a large input
+is never pickled a second time because another one failed.
 
-All arguments are pickled together when possible, which keeps objects shared between
-arguments shared. When that fails, each argument is pickled on its own; one that still
-fails is recorded with its name, type and the error, and the entry script reports it
-instead of calling the function with a wrong value. Only the standard library is used:
-capture runs in the failing job, where nothing heavy should be imported.
+Cost: the pickles are held in memory until the file is written, so capturing needs about
+as much memory again as the pickled size of the inputs; a large ``bytes`` value is
+referenced, not copied. Only the standard library is used: capture runs in the failing
+job, where nothing heavy should be imported.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ __all__ = [
     "type_name",
 ]
 
-CAPTURE_FORMAT = 1
+CAPTURE_FORMAT = 2
 _PREVIEW_CHARS = 80
 
 
@@ -136,15 +139,40 @@ def _dumps(value: object) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _part(name: str, value: object) -> tuple[dict[str, object], InputSummary]:
-    try:
-        data: bytes | None = _dumps(value)
+class _Chunks:
+    """What a pickler writes, kept as the chunks it wrote (a large ``bytes`` payload is
+    the caller's object itself, not a copy)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(data if type(data) is bytes else bytes(data))
+        return len(data)
+
+
+class _ArgumentWriter:
+    """Pickles arguments one after the other with a shared memo; see the module docstring."""
+
+    def __init__(self) -> None:
+        self.out = _Chunks()
+        self._pickler: pickle.Pickler | None = None
+
+    def add(self, name: str, value: object) -> tuple[dict[str, object], InputSummary]:
+        restart = self._pickler is None
+        if self._pickler is None:
+            self._pickler = pickle.Pickler(self.out, protocol=pickle.HIGHEST_PROTOCOL)
+        mark = len(self.out.chunks)
         error = ""
-    except Exception as exc:  # any failure of pickling: lambdas, locks, sockets, ...
-        data, error = None, f"{type(exc).__name__}: {exc}"
-    part: dict[str, object] = {"name": name, "type": type_name(value), "data": data}
-    part["error"] = error
-    return part, InputSummary(name, type_name(value), short_repr(value), error)
+        try:
+            self._pickler.dump(value)
+        except Exception as exc:  # any failure of pickling: lambdas, locks, sockets, ...
+            del self.out.chunks[mark:]
+            self._pickler = None  # its memo names objects whose pickle was just dropped
+            error, restart = f"{type(exc).__name__}: {exc}", False
+        part: dict[str, object] = {"name": name, "type": type_name(value), "error": error}
+        part["restart"] = restart
+        return part, InputSummary(name, type_name(value), short_repr(value), error)
 
 
 def capture_inputs(
@@ -152,33 +180,20 @@ def capture_inputs(
     args: Sequence[object],
     kwargs: Mapping[str, object],
 ) -> CapturedInputs:
-    """Pickle ``args`` and ``kwargs`` of a call to ``function``; never raises for a value."""
+    """Pickle ``args`` and ``kwargs`` of a call to ``function``, each argument once;
+    never raises for a value."""
     names = argument_names(function, len(args))
-    record: dict[str, object] = {"format": CAPTURE_FORMAT, "whole": True, "args": [], "kwargs": {}}
-    whole: bytes | None
-    try:
-        whole = _dumps((tuple(args), dict(kwargs)))
-    except Exception:  # one argument or more cannot be pickled: go argument by argument
-        whole = None
-    whole_failed = whole is None
-    record["whole"] = not whole_failed
+    writer = _ArgumentWriter()
     arg_parts: list[dict[str, object]] = []
     kwarg_parts: dict[str, dict[str, object]] = {}
     summaries: list[InputSummary] = []
     for name, value in zip(names, args, strict=True):
-        if whole_failed:
-            part, summary = _part(name, value)
-            arg_parts.append(part)
-        else:
-            summary = InputSummary(name, type_name(value), short_repr(value))
+        part, summary = writer.add(name, value)
+        arg_parts.append(part)
         summaries.append(summary)
     for name, value in kwargs.items():
-        if whole_failed:
-            part, summary = _part(name, value)
-            kwarg_parts[name] = part
-        else:
-            summary = InputSummary(name, type_name(value), short_repr(value))
+        part, summary = writer.add(name, value)
+        kwarg_parts[name] = part
         summaries.append(summary)
-    record["args"], record["kwargs"] = arg_parts, kwarg_parts
-    chunks = (_dumps(record),) if whole is None else (_dumps(record), whole)
-    return CapturedInputs(chunks, tuple(summaries))
+    record = {"format": CAPTURE_FORMAT, "args": arg_parts, "kwargs": kwarg_parts}
+    return CapturedInputs((_dumps(record), *writer.out.chunks), tuple(summaries))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .._decorator import WRAPPER_ATTRIBUTE
 from .._reload._target import MAIN_ALIAS, CallTarget
-from ._capture import InputSummary
+from ._capture import CAPTURE_FORMAT, InputSummary
 
 __all__ = [
     "CHANNEL_MODULE",
@@ -154,37 +154,37 @@ class Unpickler(pickle.Unpickler):
         return super().find_class(module_name, name)
 
 
-def loads(data: bytes):
-    import io
-
-    return Unpickler(io.BytesIO(data)).load()
-
-
-def load_part(part: dict):
-    if part["data"] is None:
-        return NotCaptured(part["name"], part["type"], part["error"])
-    try:
-        return loads(part["data"])
-    except Exception as error:
-        message = f"saved, but cannot be loaded here: {type(error).__name__}: {error}"
-        return NotCaptured(part["name"], part["type"], message)
-
-
 def load_inputs() -> tuple[list, dict]:
+    """The captured arguments; one that cannot be loaded here becomes a NotCaptured."""
     with open(INPUTS_FILE, "rb") as stream:
         record = pickle.load(stream)  # plain containers only
-        if not isinstance(record, dict) or record.get("format") != 1:
+        if not isinstance(record, dict) or record.get("format") != {{CAPTURE_FORMAT}}:
             raise SystemExit(f"{INPUTS_FILE} was written by another version of vscode-interactive")
-        if record["whole"]:  # (args, kwargs) follow as a second pickle
-            try:
-                args, kwargs = Unpickler(stream).load()
-            except Exception as error:
-                raise SystemExit(
-                    f"cannot load the captured inputs from {INPUTS_FILE}: "
-                    f"{type(error).__name__}: {error}") from error
-            return list(args), dict(kwargs)
-    return ([load_part(part) for part in record["args"]],
-            {name: load_part(part) for name, part in record["kwargs"].items()})
+        reader = InputReader(stream)
+        return ([reader.take(part) for part in record["args"]],
+                {name: reader.take(part) for name, part in record["kwargs"].items()})
+
+
+class InputReader:
+    """Loads the arguments' pickles in order, with one unpickler per run of them that
+    shares objects (a "restart" part begins a new run)."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.unpickler, self.failed = stream, None, ""
+
+    def take(self, part: dict):
+        if part["error"]:
+            return NotCaptured(part["name"], part["type"], part["error"])
+        if self.failed:  # the stream position after a failed load is unknown
+            return NotCaptured(part["name"], part["type"], f"not loaded: {self.failed}")
+        if part["restart"] or self.unpickler is None:
+            self.unpickler = Unpickler(self.stream)
+        try:
+            return self.unpickler.load()
+        except Exception as error:
+            self.failed = f"input {part['name']!r} before it failed to load"
+            message = f"saved, but cannot be loaded here: {type(error).__name__}: {error}"
+            return NotCaptured(part["name"], part["type"], message)
 
 
 if __name__ == "__main__":
@@ -257,6 +257,7 @@ def render_entry_script(
             "WRAPPER_ATTRIBUTE": literal(WRAPPER_ATTRIBUTE),
             "EXAMPLES": _examples(inputs, n_positional),
             "EXIT_MISSING": str(ENTRY_EXIT_INPUTS_MISSING),
+            "CAPTURE_FORMAT": str(CAPTURE_FORMAT),
         },
     )
 

@@ -467,3 +467,59 @@ def test_miss_in_unwritable_cache_says_so(tmp_path: Path) -> None:
     cache = make_cache(blocker / "cache", FakeFetcher({URL: DATA}))
     with pytest.raises(CacheError, match="cannot be written"):
         cache.fetch(URL)
+
+
+# -- leftovers of killed downloads (issue 18, point 11) ----------------------------------------
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _leftover(root: Path, url: str, *, pid: int, host: str | None = None) -> tuple[Path, Path]:
+    """A ``.part`` file and an extraction temp dir as a process ``pid`` on ``host`` (default:
+    this one) leaves them when it is killed mid-download."""
+    import socket
+
+    host = host or socket.gethostname()
+    key = hashlib.sha256(url.encode()).hexdigest()[:16]
+    part = root / "tmp" / f"{key}.{host}.{pid}.0123456789ab.part"
+    tree = root / "trees" / f".tmp.{key}.{host}.{pid}.0123456789ab"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(b"x" * 100_000)
+    (tree / "files" / "pkg").mkdir(parents=True)
+    (tree / "files" / "pkg" / "bin").write_bytes(b"y" * 100_000)
+    return part, tree
+
+
+def test_a_miss_reclaims_leftovers_of_dead_downloads_right_away(tmp_path: Path) -> None:
+    """The next download removes the .part file and temp tree of a killed process at once,
+    not an hour later, and leaves those of live processes and other hosts alone."""
+    other = "https://example.invalid/other.bin"
+    dead = _leftover(tmp_path, other, pid=_dead_pid())
+    live = _leftover(tmp_path, other + "2", pid=os.getpid())
+    elsewhere = _leftover(tmp_path, other + "3", pid=_dead_pid(), host="another-host")
+    cache = make_cache(tmp_path, FakeFetcher({URL: DATA}))
+    cache.fetch(URL)
+    assert not any(path.exists() for path in dead)
+    assert all(path.exists() for path in (*live, *elsewhere))
+
+
+def test_leftovers_whose_download_lock_is_held_are_kept(tmp_path: Path) -> None:
+    """A leftover named after a dead pid is kept while its URL's lock is held (another pid
+    namespace on the same host may still be writing it)."""
+    other = "https://example.invalid/other.bin"
+    dead = _leftover(tmp_path, other, pid=_dead_pid())
+    cache = make_cache(tmp_path, FakeFetcher({URL: DATA}))
+    (tmp_path / "locks").mkdir(exist_ok=True)
+    key = hashlib.sha256(other.encode()).hexdigest()
+    with filelock.FileLock(str(tmp_path / "locks" / f"{key}.lock")):
+        cache.fetch(URL)
+        assert all(path.exists() for path in dead)
+    cache.prune()
+    assert not any(path.exists() for path in dead)

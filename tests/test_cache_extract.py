@@ -11,7 +11,13 @@ import pytest
 
 from tests.archives import special_member, tar_bytes, zip_bytes
 from tests.fakes import FakeClock, FakeEnvironment, FakeFetcher
-from vscode_interactive.cache import Cache, ExtractionError, HashMismatchError
+from vscode_interactive.cache import (
+    Cache,
+    CacheError,
+    DownloadError,
+    ExtractionError,
+    HashMismatchError,
+)
 from vscode_interactive.cache._members import link_stays_inside, member_parts
 
 BASE = "https://example.invalid/dl/"
@@ -256,3 +262,71 @@ def test_link_stays_inside_rules() -> None:
     assert not link_stays_inside(("a", "link"), "../../x")
     assert not link_stays_inside(("a", "link"), "/etc")
     assert not link_stays_inside(("a", "link"), "")
+
+
+# -- a cut-off or empty first download is not trusted (issue 18, point 2) ----------------------
+
+
+@pytest.mark.parametrize("first", ["cut-off", "empty"])
+def test_a_bad_first_download_is_not_trusted_and_the_next_call_downloads_again(
+    tmp_path: Path, first: str
+) -> None:
+    """A cut-off (no Content-Length) or empty first answer keeps no record and no blob; once
+    the server serves the archive, the next call downloads and extracts it."""
+    url = BASE + "pkg.tar.gz"
+    good = ARCHIVES["pkg.tar.gz"]
+    bad = good[: len(good) // 2] if first == "cut-off" else b""
+    cache, fetcher = make_cache(tmp_path, {url: bad})
+    fetcher.report_size = False
+    with pytest.raises(CacheError) as raised:
+        cache.fetch_archive(url)
+    if first == "cut-off":
+        assert isinstance(raised.value, ExtractionError)
+        assert "the next call downloads it again" in str(raised.value)
+    else:
+        assert isinstance(raised.value, DownloadError) and "no bytes" in str(raised.value)
+    assert cache.recorded_sha256(url) is None and cache.entries() == []
+    assert list((tmp_path / "blobs").rglob("*.gz")) == []
+    fetcher.content[url] = good
+    tree = cache.fetch_archive(url)
+    assert tree_files(tree) == {name: data for name, data in FILES.items()}
+    assert cache.recorded_sha256(url) == hashlib.sha256(good).hexdigest()
+
+
+def test_an_empty_first_download_of_a_plain_file_is_not_trusted(tmp_path: Path) -> None:
+    """An unpinned file that arrives empty is an error, not the hash trusted from then on."""
+    url = BASE + "tool.bin"
+    cache, fetcher = make_cache(tmp_path, {url: b""})
+    with pytest.raises(DownloadError, match="no bytes; nothing was kept"):
+        cache.fetch(url)
+    assert cache.recorded_sha256(url) is None
+    fetcher.content[url] = b"the tool"
+    assert cache.fetch(url).read_bytes() == b"the tool"
+
+
+def _poisoned(root: Path, url: str, data: bytes) -> Cache:
+    """A cache as an earlier version left it: an unextractable archive trusted on first use."""
+    cache, _ = make_cache(root, {url: data})
+    cache.fetch(url)  # a plain fetch records and keeps it, as the archive path once did
+    return cache
+
+
+def test_verify_reports_a_trusted_archive_that_cannot_be_extracted(tmp_path: Path) -> None:
+    """verify names such an entry and the way out; remove_bad drops its record and blob."""
+    url = BASE + "pkg.tar.gz"
+    good = ARCHIVES["pkg.tar.gz"]
+    cache = _poisoned(tmp_path, url, good[: len(good) // 2])
+    [problem] = cache.verify()
+    assert problem.url == url and "cannot be extracted" in problem.message
+    assert f"vscode-interactive cache forget {url}" in problem.message
+    assert len(cache.verify(remove_bad=True)) == 1
+    assert cache.verify() == [] and cache.recorded_sha256(url) is None
+
+
+def test_extracting_a_trusted_unextractable_archive_names_cache_forget(tmp_path: Path) -> None:
+    """The error for an entry an earlier version poisoned says how to get out of it."""
+    url = BASE + "pkg.tar.gz"
+    good = ARCHIVES["pkg.tar.gz"]
+    cache = _poisoned(tmp_path, url, good[: len(good) // 2])
+    with pytest.raises(ExtractionError, match=f"vscode-interactive cache forget {url}"):
+        cache.fetch_archive(url)

@@ -242,7 +242,8 @@ def test_killed_fetch_leaves_nothing_accepted_and_next_call_succeeds(
     big_archive: tuple[str, dict[str, bytes]],
     point: str,
 ) -> None:
-    """After SIGKILL at any stage no partial entry is accepted and the next call works."""
+    """After SIGKILL at any stage no partial entry is accepted, the next call works and
+    reclaims what the killed process left."""
     url, files = big_archive
     root = tmp_path / "cache"
     if point == "mid-stream":
@@ -279,6 +280,9 @@ def test_killed_fetch_leaves_nothing_accepted_and_next_call_succeeds(
         str(p.relative_to(tree)): p.read_bytes() for p in tree.rglob("*") if p.is_file()
     } == files
     assert cache.verify() == []
+    # The killed process's .part file and temp tree went with that next call, not an hour later.
+    assert list((root / "tmp").iterdir()) == []
+    assert list((root / "trees").glob(".*")) == []
 
 
 # -- permissions --------------------------------------------------------------------------------

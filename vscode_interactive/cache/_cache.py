@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
 import functools
 import logging
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from .._errors import CacheError, HashMismatchError, NotCachedError
+from .._errors import CacheError, ExtractionError, NotCachedError
 from .._ports import Clock, Environment, Fetcher
 from ._config import CACHE_ENV, OFFLINE_ENV, check_sha256, default_root, normalise_url, parse_flag
-from ._download import Downloaded, download_once, with_retries
+from ._download import Downloaded, EmptyDownloadError, download_once, with_retries
 from ._extract import ArchiveJob
-from ._maintenance import CacheEntry, CacheProblem, list_entries, prune_entries, verify_entries
+from ._maintenance import (
+    CacheEntry,
+    CacheProblem,
+    list_entries,
+    prune_entries,
+    reclaim_dead_temps,
+    verify_entries,
+)
+from ._messages import cached_archive_error, fresh_archive_error, mismatch_error, warn_unpinned
 from ._progress import Progress, ProgressCallback
 from ._store import Layout, Record, blob_name, hash_file, remove_tree, unique_suffix, url_key
 
@@ -176,6 +183,8 @@ class Cache:
             self._layout.prepare()
         except OSError as error:
             raise self._unwritable(url, error) from error
+        for path, size in reclaim_dead_temps(self._layout):
+            logger.info("removed %s (%d bytes) left by a download that was killed", path, size)
         options = {**self._storage_options, **(storage_options or {})}
         with self._entry_lock(url):
             found = self._hit(url, pin, archive)  # another process may have finished it
@@ -184,7 +193,10 @@ class Cache:
             record = self._usable_record(url, pin)
             if archive and record is not None and self._blob_ok(record):
                 job = ArchiveJob(self._layout.trees, url)
-                job.extract_file(self._layout.blob(record.sha256, record.name))
+                try:
+                    job.extract_file(self._layout.blob(record.sha256, record.name))
+                except ExtractionError as error:
+                    raise cached_archive_error(error, record) from error
                 return self._publish_tree(job, record.sha256)
             return self._download(url, pin, options, archive=archive)
 
@@ -234,9 +246,9 @@ class Cache:
         known = self._layout.read_record(url)
         expected = pin if pin is not None else (known.sha256 if known is not None else None)
         if pin is None:
-            _warn_unpinned(url, known)
+            warn_unpinned(url, known)
         done, job = with_retries(
-            functools.partial(self._attempt, url, options, archive=archive),
+            functools.partial(self._attempt, url, options, archive=archive, pinned=pin is not None),
             url=url,
             clock=self._clock,
             retries=self._retries,
@@ -244,7 +256,14 @@ class Cache:
         )
         try:
             if expected is not None and done.sha256 != expected:
-                raise _mismatch(url, expected, done.sha256, pinned=pin is not None, known=known)
+                raise mismatch_error(
+                    url, expected, done.sha256, pinned=pin is not None, known=known
+                )
+            if job is not None:  # an archive that cannot be extracted is not kept, nor trusted
+                try:
+                    job.finish(done.temp)
+                except ExtractionError as error:
+                    raise fresh_archive_error(error, known) from error
             name = blob_name(url)
             blob = self._layout.blob(done.sha256, name)
             blob.parent.mkdir(exist_ok=True)
@@ -269,14 +288,14 @@ class Cache:
             logger.warning("trusting %s on first use: sha256=%s", url, done.sha256)
         if job is None:
             return blob
-        job.finish(blob)
         return self._publish_tree(job, done.sha256)
 
     def _attempt(
-        self, url: str, options: Mapping[str, object], *, archive: bool
+        self, url: str, options: Mapping[str, object], *, archive: bool, pinned: bool
     ) -> tuple[Downloaded, ArchiveJob | None]:
         """One transfer into a fresh ``.part`` file (an archive is extracted as it
-        streams); on failure nothing of it is left."""
+        streams); on failure nothing of it is left. An unpinned empty answer is a
+        failure (retried): it would otherwise become the hash trusted from then on."""
         job = ArchiveJob(self._layout.trees, url) if archive else None
         temp = self._layout.tmp / f"{url_key(url)[:16]}.{unique_suffix()}.part"
         progress = Progress(url, self._clock, callback=self._progress, interval=self._log_interval)
@@ -284,6 +303,12 @@ class Cache:
             done = download_once(
                 self._fetcher, url, options, temp, progress, job.feed if job else None
             )
+            if done.size == 0 and not pinned:
+                done.temp.unlink()
+                raise EmptyDownloadError(
+                    f"{url} answered with no bytes; nothing was kept (an empty answer is "
+                    "never trusted on first use)"
+                )
         except BaseException:
             if job is not None:
                 job.abort()
@@ -347,41 +372,3 @@ def _replace_mtime(record: Record, mtime_ns: int) -> Record:
     import dataclasses
 
     return dataclasses.replace(record, mtime_ns=mtime_ns)
-
-
-def _when(epoch: float) -> str:
-    return datetime.datetime.fromtimestamp(epoch, tz=datetime.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M UTC"
-    )
-
-
-def _warn_unpinned(url: str, known: Record | None) -> None:
-    logger.warning(
-        "%s is not pinned: %s. Pass sha256=... to pin it.",
-        url,
-        f"checking it against the sha256 first seen on {_when(known.fetched)}"
-        if known is not None
-        else "its sha256 will be trusted on first use",
-    )
-
-
-def _mismatch(
-    url: str, expected: str, actual: str, *, pinned: bool, known: Record | None
-) -> HashMismatchError:
-    if pinned:
-        why = "the pinned sha256"
-        todo = "If the new content is intended, update the pin; otherwise it was tampered with."
-    else:
-        seen = _when(known.fetched) if known is not None else "an earlier download"
-        why = f"the sha256 first seen on {seen} (trust on first use)"
-        todo = (
-            "If the file changed on purpose, pin the new hash or run "
-            f"`vscode-interactive cache forget {url}`."
-        )
-    return HashMismatchError(
-        f"sha256 mismatch for {url}: expected {expected} ({why}), got {actual}. "
-        f"Nothing was stored. {todo}",
-        url=url,
-        expected=expected,
-        actual=actual,
-    )

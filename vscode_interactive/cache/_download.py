@@ -24,6 +24,7 @@ from ._store import create_exclusive
 __all__ = [
     "CHUNK_SIZE",
     "Downloaded",
+    "EmptyDownloadError",
     "TruncatedError",
     "backoff_delays",
     "download_once",
@@ -40,6 +41,10 @@ _T = TypeVar("_T")
 
 class TruncatedError(ConnectionError):
     """The stream ended before the size it announced."""
+
+
+class EmptyDownloadError(ConnectionError):
+    """An unpinned URL answered with no bytes (retried: it is never trusted on first use)."""
 
 
 @dataclass(frozen=True, slots=True)

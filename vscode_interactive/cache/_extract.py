@@ -30,9 +30,29 @@ from typing import Literal
 
 from .._errors import ExtractionError
 from ._members import MemberWriter
-from ._store import TREE_MARKER, TreeMarker, atomic_write_json, remove_tree, unique_suffix
+from ._store import (
+    TREE_MARKER,
+    TreeMarker,
+    atomic_write_json,
+    remove_tree,
+    unique_suffix,
+    url_key,
+)
 
-__all__ = ["ArchiveJob"]
+__all__ = ["ARCHIVE_SUFFIXES", "ArchiveJob", "unreadable_archive"]
+
+#: File names ``fetch_archive`` is used for (``verify`` checks such blobs can be read).
+ARCHIVE_SUFFIXES = (
+    ".tar.gz",
+    ".tgz",
+    ".tar",
+    ".tar.bz2",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".zip",
+    ".vsix",
+)
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -114,7 +134,7 @@ class ArchiveJob:
     def __init__(self, trees: Path, url: str) -> None:
         self.url = url
         self._trees = trees
-        self.temp = trees / f".tmp.{unique_suffix()}"
+        self.temp = trees / f".tmp.{url_key(url)[:16]}.{unique_suffix()}"
         self.temp.mkdir()
         self._writer = MemberWriter(self.temp / "files", url)
         self._writer.root.mkdir()
@@ -280,3 +300,21 @@ class ArchiveJob:
             f"could not publish the extracted {self.url} at {final}: it keeps changing",
             url=self.url,
         )
+
+
+def unreadable_archive(path: Path) -> str | None:
+    """Why the archive at ``path`` cannot be read to its end (None when it can). Reads
+    every member's data and writes nothing."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                bad = archive.testzip()
+            return f"member {bad!r} is corrupt" if bad is not None else None
+        with tarfile.open(path, mode="r:*") as tar:
+            for member in tar:
+                data = tar.extractfile(member) if member.isfile() else None
+                while data is not None and data.read(_INFLATE_STEP):
+                    pass
+    except _BAD_ARCHIVE as error:
+        return f"{type(error).__name__}: {error}"
+    return None

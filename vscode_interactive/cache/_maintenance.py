@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._store import Layout, Record, hash_file, remove_tree
+from ._extract import ARCHIVE_SUFFIXES, unreadable_archive
+from ._messages import forget_command
+from ._store import Layout, Record, hash_file, remove_tree, temp_owner, this_host
 
 __all__ = [
     "STALE_TEMP_SECONDS",
@@ -21,6 +23,7 @@ __all__ = [
     "count_tree",
     "list_entries",
     "prune_entries",
+    "reclaim_dead_temps",
     "select_for_pruning",
     "verify_entries",
 ]
@@ -111,6 +114,22 @@ def _tree_dirs(layout: Layout) -> Iterator[Path]:
                 yield path
 
 
+def _unusable_archive(layout: Layout, record: Record, blob: Path) -> CacheProblem | None:
+    """An archive blob that was never extracted and cannot be read (a cut-off first
+    download that an earlier version trusted), or None."""
+    if not record.name.endswith(ARCHIVE_SUFFIXES) or layout.tree_marker(record.sha256):
+        return None
+    why = unreadable_archive(blob)
+    if why is None:
+        return None
+    return CacheProblem(
+        record.url,
+        blob,
+        f"archive cannot be extracted ({why}) although its sha256 is trusted: run "
+        f"{forget_command(record.url)} (or verify --remove-bad) to download it again",
+    )
+
+
 def verify_entries(layout: Layout, *, remove_bad: bool) -> list[CacheProblem]:
     problems: list[CacheProblem] = []
     urls_by_sha: dict[str, str] = {}
@@ -136,6 +155,14 @@ def verify_entries(layout: Layout, *, remove_bad: bool) -> list[CacheProblem]:
             if remove_bad:
                 with contextlib.suppress(OSError):
                     blob.unlink()
+            continue
+        problem = _unusable_archive(layout, record, blob)
+        if problem is not None:
+            problems.append(problem)
+            if remove_bad:  # its hash was trusted from a broken download: drop the trust too
+                for path in (layout.record_path(record.url), blob):
+                    with contextlib.suppress(OSError):
+                        path.unlink()
     for tree in _tree_dirs(layout):
         marker = layout.tree_marker(tree.name)
         url = urls_by_sha.get(tree.name, "")
@@ -225,8 +252,23 @@ def prune_entries(
             if not any(other.sha256 == entry.sha256 for other in still_used):
                 remove_tree(layout.tree_dir(entry.sha256), layout.trees)
             removed.append(entry)
+    reclaim_dead_temps(layout)
     _remove_stale_temps(layout, now)
     return removed
+
+
+def _remove_temp(path: Path, layout: Layout) -> int:
+    """Delete one temp file or dir; the bytes it held (0 if it could not be removed)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            size = count_tree(path)[1]
+            remove_tree(path, layout.trees)
+        else:
+            size = path.lstat().st_size
+            path.unlink()
+    except OSError:
+        return 0
+    return size
 
 
 def _remove_stale_temps(layout: Layout, now: float) -> None:
@@ -234,9 +276,50 @@ def _remove_stale_temps(layout: Layout, now: float) -> None:
         try:
             if path.lstat().st_mtime > now - STALE_TEMP_SECONDS:
                 continue
-            if path.is_dir():
-                remove_tree(path, layout.trees)
-            else:
-                path.unlink()
         except OSError:
             continue
+        _remove_temp(path, layout)
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # PermissionError: it exists, under another user
+        return False
+    return False
+
+
+def _download_lock_held(layout: Layout, key: str | None) -> bool:
+    """Whether someone holds the lock of the URL whose key starts with ``key``."""
+    if key is None:
+        return False
+    with contextlib.suppress(OSError):
+        for lock in layout.locks.glob(f"{key}*.lock"):
+            with _try_lock(lock) as free:
+                if not free:
+                    return True
+    return False
+
+
+def reclaim_dead_temps(layout: Layout) -> list[tuple[Path, int]]:
+    """Remove the ``.part`` files and temp trees that a process on this host left when it
+    died (its pid in the name is gone and its URL's lock is free); ``(path, bytes)`` of each.
+
+    Never touches the temp files of a live process, of another host sharing the volume
+    (only the age rule of :meth:`Cache.prune` removes those), or of a download whose lock
+    is held: a process in another pid namespace on the same host may be writing it.
+    """
+    host = this_host()
+    reclaimed: list[tuple[Path, int]] = []
+    for path in list(layout.temp_entries()):
+        owner = temp_owner(path.name)
+        if owner is None or owner.host != host or owner.pid == os.getpid():
+            continue
+        if not _process_gone(owner.pid) or _download_lock_held(layout, owner.key):
+            continue
+        size = _remove_temp(path, layout)
+        if size or not path.exists():
+            reclaimed.append((path, size))
+    return reclaimed

@@ -7,14 +7,16 @@ group sharing the cache can read it)::
     <root>/blobs/<sha256>/<name>        verified downloads, content addressed
     <root>/trees/<sha256>/files/...     an extracted archive, published by one rename
     <root>/trees/<sha256>/complete.json written inside the temp dir before that rename
-    <root>/trees/.tmp.*                 extractions in progress (never accepted)
+    <root>/trees/.tmp.<key>.<host>.<pid>.<hex>  extractions in progress (never accepted)
     <root>/urls/<key>.json              per URL: sha256 (trust on first use), size, mtime
     <root>/locks/<key>.lock             filelock per URL (an optimisation only)
-    <root>/tmp/*.part                   downloads in progress (never accepted)
+    <root>/tmp/<key>.<host>.<pid>.<hex>.part    downloads in progress (never accepted)
 
 A blob or tree only ever appears under its final name through ``os.replace``/``os.rename``
 of something complete, so a process killed at any point leaves at worst a temp file that
-no lookup accepts.
+no lookup accepts. Temp names carry the URL's key (16 hex digits), the host and the pid of
+the process writing them (:func:`temp_owner` reads them back), so the next download on
+the same host can reclaim what a killed process left at once.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = [
     "TREE_MARKER",
     "Layout",
     "Record",
+    "TempOwner",
     "TreeMarker",
     "atomic_write_json",
     "blob_name",
@@ -46,6 +49,8 @@ __all__ = [
     "hash_file",
     "read_json",
     "remove_tree",
+    "temp_owner",
+    "this_host",
     "unique_suffix",
     "url_key",
 ]
@@ -74,10 +79,37 @@ def blob_name(url: str) -> str:
     return name or "download"
 
 
+def this_host() -> str:
+    """This machine's name as temp names carry it (file-name safe, at most 40 chars)."""
+    return _NAME_UNSAFE.sub("_", socket.gethostname())[:40] or "host"
+
+
 def unique_suffix() -> str:
     """``host.pid.random``: unique across processes and hosts sharing a volume."""
-    host = _NAME_UNSAFE.sub("_", socket.gethostname())[:40] or "host"
-    return f"{host}.{os.getpid()}.{secrets.token_hex(6)}"
+    return f"{this_host()}.{os.getpid()}.{secrets.token_hex(6)}"
+
+
+@dataclass(frozen=True, slots=True)
+class TempOwner:
+    """Who wrote a temp file or dir: the URL key prefix (if named), host and pid."""
+
+    key: str | None
+    host: str
+    pid: int
+
+
+_TEMP_NAME = re.compile(
+    r"^(?:\.tmp\.|\.trash\.)?(?:(?P<key>[0-9a-f]{16})\.)?"
+    r"(?P<host>[A-Za-z0-9._+-]+)\.(?P<pid>[0-9]+)\.[0-9a-f]{12}(?:\.part)?$"
+)
+
+
+def temp_owner(name: str) -> TempOwner | None:
+    """The owner encoded in a ``.part``/``.tmp.``/``.trash.`` name, or None if it has none."""
+    found = _TEMP_NAME.match(name)
+    if found is None:
+        return None
+    return TempOwner(found["key"], found["host"], int(found["pid"]))
 
 
 def create_exclusive(path: Path) -> int:

@@ -2,12 +2,19 @@
 
 The code-server is the release archive ``scripts/build_code_server.sh`` builds from the npm
 registry, served from 127.0.0.1 with a tiny real ``.vsix``; jobs run in subprocesses with an
-isolated HOME. Session-scoped (built or fetched once per run):
+isolated HOME; the workbench is driven in headless Chromium through Playwright.
+
+The run gets what these tests need itself (:mod:`tests.e2e.provision`): right after
+collection, if a selected test needs the archive it is built (or found in the build cache),
+and if one needs a browser, Debian's chromium is apt-installed when missing (as root). This
+happens outside any test, so a cold build does not count against a test's timeout; what
+cannot be got makes the tests that need it FAIL with what to install or set (never skip).
+
+Session-scoped (built or fetched once per run):
 
 ``real_archive``          Path of ``code-server-<version>-linux-amd64.tar.gz``: from
-                          ``$VSCODE_INTERACTIVE_E2E_ARCHIVE``, else the build script's output
-                          (a cache hit takes about a second; a cold build a few minutes).
-                          Not possible -> the tests SKIP, except with ``CI`` set: then FAIL.
+                          ``$VSCODE_INTERACTIVE_E2E_ARCHIVE``, else built (or found in its
+                          cache) by ``scripts/build_code_server.sh`` from the npm registry.
 ``real_archive_sha256``   its sha256 (hex).
 ``artifact_server``       the :class:`~tests.httpserver.LoopbackServer` serving both files.
 ``real_archive_url``      the archive's URL on that server.
@@ -18,9 +25,16 @@ isolated HOME. Session-scoped (built or fetched once per run):
                           ``..._CODE_SERVER_SHA256``, ``VSCODE_INTERACTIVE_EXTENSIONS``.
 ``warm_cache``            an artifact cache directory already holding both (extracted), so
                           a session does not pay the 230 MB download each test.
+``real_code_server``      the ``bin/code-server`` extracted in ``warm_cache`` (for tests that
+                          start a supervisor in-process).
+``chromium_executable``   Debian's ``/usr/bin/chromium`` (apt-installed when missing and the
+                          run is root) or ``$VSCODE_INTERACTIVE_E2E_CHROMIUM``.
 
-Per test:
+Per module: ``browser``, a Playwright :class:`~playwright.sync_api.Browser` on that Chromium
+(headless; no browser download). Per test:
 
+``page``           a fresh Playwright page in its own browser context (own cookies and
+                   storage), 1400x900.
 ``e2e_home``       an :class:`IsolatedHome` (HOME, XDG config/data/cache dirs, TMPDIR) under
                    ``tmp_path``; code-server writes ``~/.config/code-server`` there.
 ``e2e_env``        a full environment for job subprocesses: this process's minus every
@@ -36,28 +50,37 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.artifacts import build_vsix
+from tests.e2e.provision import Provisioner, ProvisionError
 from tests.httpserver import LoopbackServer
 from vscode_interactive.cache import Cache
 
-REPO = Path(__file__).resolve().parents[2]
-BUILD_SCRIPT = REPO / "scripts" / "build_code_server.sh"
-ENV_ARCHIVE = "VSCODE_INTERACTIVE_E2E_ARCHIVE"
-_BUILD_TIMEOUT = 1800.0
 _E2E_DIR = Path(__file__).resolve().parent
 # Variables of the developer's shell that would change what a job does.
 _DROPPED_PREFIXES = ("VSCODE_INTERACTIVE_", "VSCODE_IPC_", "CODE_SERVER_")
 _DROPPED = {"PASSWORD", "HASHED_PASSWORD", "PORT", "XDG_CONFIG_HOME", "XDG_DATA_HOME"}
+# Headless, as root, on a machine without a route to Google's services.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+_PROVISIONER = pytest.StashKey[Provisioner]()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -68,48 +91,78 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+def _provisioner(config: pytest.Config) -> Provisioner:
+    if _PROVISIONER not in config.stash:
+        config.stash[_PROVISIONER] = Provisioner(env=os.environ)
+    return config.stash[_PROVISIONER]
 
 
-def _unavailable(reason: str) -> None:
-    if _in_ci():
-        pytest.fail(
-            f"{reason}. CI must run the end-to-end tests: .ci/run builds the archive with "
-            f"scripts/build_code_server.sh and exports {ENV_ARCHIVE}",
-            pytrace=False,
-        )
-    pytest.skip(f"{reason}; set {ENV_ARCHIVE} to a code-server release archive to run them")
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Get the archive and Chromium before the first test, if a selected test needs them."""
+    if session.config.option.collectonly:
+        return
+    needed = {name for item in session.items for name in getattr(item, "fixturenames", ())}
+    provisioner = _provisioner(session.config)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    steps: list[tuple[str, str, Callable[[], Path]]] = [
+        ("real_archive", "code-server archive", provisioner.archive),
+        ("chromium_executable", "Chromium", provisioner.chromium),
+    ]
+    for fixture, what, get in steps:
+        if fixture not in needed:
+            continue
+        if reporter is not None:
+            reporter.write(f"e2e: {what}: ", flush=True)
+        started = time.monotonic()
+        try:
+            found = str(get())
+        except ProvisionError:
+            found = "NOT AVAILABLE (the tests that need it fail and say why)"
+        if reporter is not None:
+            reporter.write(f"{found} ({time.monotonic() - started:.1f} s)\n", flush=True)
+
+
+def _provided(config: pytest.Config, get: Callable[[Provisioner], Path]) -> Path:
+    try:
+        return get(_provisioner(config))
+    except ProvisionError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def real_archive() -> Path:
+def real_archive(pytestconfig: pytest.Config) -> Path:
     """The real code-server release archive (see the module docstring)."""
-    given = os.environ.get(ENV_ARCHIVE)
-    if given:
-        path = Path(given)
-        if not path.is_file():
-            pytest.fail(f"{ENV_ARCHIVE}={given} is not a file", pytrace=False)
-        return path.absolute()
-    if (platform.system(), platform.machine()) != ("Linux", "x86_64"):
-        _unavailable(
-            f"no real code-server: {BUILD_SCRIPT.name} builds for Linux x86_64 only, "
-            f"this is {platform.system()} {platform.machine()}"
+    return _provided(pytestconfig, Provisioner.archive)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable(pytestconfig: pytest.Config) -> Path:
+    """The Chromium Playwright drives (see the module docstring)."""
+    return _provided(pytestconfig, Provisioner.chromium)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_executable: Path) -> Iterator[Browser]:
+    """Headless Chromium under Playwright, one per test module."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_executable, args=list(CHROMIUM_ARGS), timeout=120_000
         )
-    done = subprocess.run(
-        ["bash", str(BUILD_SCRIPT)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=_BUILD_TIMEOUT,
-    )
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines or not Path(lines[-1]).is_file():
-        tail = "\n".join(done.stderr.strip().splitlines()[-5:])
-        _unavailable(
-            f"no real code-server: {BUILD_SCRIPT} failed (exit code {done.returncode}):\n{tail}"
-        )
-    return Path(lines[-1])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh browser context (no cookies or storage from other tests)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def _sha256_of(path: Path) -> str:
@@ -192,6 +245,14 @@ def warm_cache(
     cache.fetch_archive(real_archive_url, real_archive_sha256)
     cache.fetch(probe_extension.url, probe_extension.sha256)
     return root
+
+
+@pytest.fixture(scope="session")
+def real_code_server(warm_cache: Path, real_archive_url: str, real_archive_sha256: str) -> Path:
+    """``bin/code-server`` of the archive extracted in ``warm_cache`` (a cache hit)."""
+    tree = Cache(warm_cache).fetch_archive(real_archive_url, real_archive_sha256)
+    (executable,) = tree.glob("*/bin/code-server")
+    return executable
 
 
 @dataclass(frozen=True)

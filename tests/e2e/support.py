@@ -216,12 +216,16 @@ def code_server_processes(marker: Path) -> list[tuple[int, str]]:
 
 def wait_until_no_code_server(marker: Path, timeout: float = 15) -> list[tuple[int, str]]:
     """Wait until no process mentions ``marker``; return what is still there at the end."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = code_server_processes(marker)
-        if not left or time.monotonic() >= deadline:
-            return left
-        time.sleep(0.1)
+    try:
+        wait_for(
+            lambda: True if not code_server_processes(marker) else None,
+            timeout=timeout,
+            interval=0.1,
+            what=f"no process of {marker}",
+        )
+    except AssertionError:
+        return code_server_processes(marker)
+    return []
 
 
 def session_files(workspace: Path) -> list[Path]:

@@ -127,7 +127,8 @@ def _provided(config: pytest.Config, get: Callable[[Provisioner], Path]) -> Path
     try:
         return get(_provisioner(config))
     except ProvisionError as error:
-        pytest.fail(str(error), pytrace=False)
+        problem = str(error)
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -135,7 +135,10 @@ def ensure_chromium(
     if _executable(executable):
         return executable
     if not installable:
-        raise ProvisionError(f"{CHROMIUM_ENV}={executable} is not an executable file")
+        raise ProvisionError(
+            f"{CHROMIUM_ENV}={executable} is not an executable file: point it at a Chromium "
+            f"or unset it to use (or apt-install) Debian's {DEFAULT_CHROMIUM}"
+        )
     if not is_root:
         raise ProvisionError(
             f"the end-to-end tests drive Chromium at {executable}, which is missing. "

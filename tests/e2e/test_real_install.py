@@ -13,6 +13,7 @@ from tests.e2e.support import wait_until_no_code_server
 from tests.fakes import FakeEnvironment
 from tests.httpserver import LoopbackServer
 from vscode_interactive import HashMismatchError, ensure_installed
+from vscode_interactive._extension._pack import own_extension
 
 pytestmark = pytest.mark.e2e
 
@@ -39,8 +40,9 @@ def test_cold_install_with_pins_then_warm_without_network_or_node(
     probe_extension: ProbeExtension,
     artifact_server: LoopbackServer,
 ) -> None:
-    """A cold install downloads the pinned archive and .vsix once, installs the extension into
-    a real code-server (extensions.json and --list-extensions agree); a second call is a hit."""
+    """A cold install downloads the pinned archive and .vsix once, installs it and the
+    library's own extension into a real code-server (extensions.json and --list-extensions
+    agree); a second call is a hit."""
     cache = tmp_path / "cache"
     env = _environment(e2e_home, cache, real_code_server_env)
     archive_path = "/" + real_archive.name
@@ -56,12 +58,13 @@ def test_cold_install_with_pins_then_warm_without_network_or_node(
     assert installation.archive is not None
     assert installation.archive.sha256 == real_archive_sha256
     assert installation.pins[real_archive_url] == real_archive_sha256
-    assert installation.installed_extensions == (probe_extension.id,)
+    own = own_extension()
+    assert sorted(installation.installed_extensions) == sorted([probe_extension.id, own.id])
     assert installation.extensions_dir == e2e_home.data / "vscode-interactive" / "extensions"
 
     entries = json.loads((installation.extensions_dir / "extensions.json").read_text())
     listed = {(entry["identifier"]["id"], entry["version"]) for entry in entries}
-    assert listed == {(probe_extension.id, probe_extension.version)}
+    assert listed == {(probe_extension.id, probe_extension.version), (own.id, own.version)}
     shown = subprocess.run(
         [
             str(installation.executable),
@@ -78,7 +81,9 @@ def test_cold_install_with_pins_then_warm_without_network_or_node(
         check=True,
         timeout=120,
     )
-    assert f"{probe_extension.id}@{probe_extension.version}" in shown.stdout.splitlines()
+    assert {f"{probe_extension.id}@{probe_extension.version}", f"{own.id}@{own.version}"} <= set(
+        shown.stdout.splitlines()
+    )
     version = subprocess.run(
         [str(installation.executable), "--version"],
         env=env.snapshot(),

@@ -22,6 +22,13 @@ from vscode_interactive._system._os import SystemClock
 DEADLINE = 30.0  # generous: threads on a loaded 2-core machine
 
 
+def elect(coordinator: Coordinator, me: RankReport) -> Election:
+    """``coordinator.elect(me)``, in a job whose session has not ended."""
+    election = coordinator.elect(me)
+    assert isinstance(election, Election), election
+    return election
+
+
 def report(rank: int, exception: str | None = "ValueError: boom") -> RankReport:
     return RankReport(rank=rank, host=f"node-{rank}", pid=100 + rank, exception=exception)
 
@@ -51,7 +58,7 @@ class Ranks:
     ) -> Future[SessionEnd]:
         def run() -> SessionEnd:
             coord = coordinator(self.store, self.world_size, **self.options)
-            election = coord.elect(report(rank))
+            election = elect(coord, report(rank))
             self.elections[rank] = election
             if election.hosting:
                 end = host(coord, election)
@@ -158,8 +165,8 @@ def test_host_announces_its_url_to_parked_ranks() -> None:
         Coordinator(store, world_size=2, clock=clock),
         Coordinator(store, world_size=2, clock=clock, poll_interval=1.0),
     )
-    election_1 = host.elect(report(1))
-    election_0 = parked.elect(report(0))
+    election_1 = elect(host, report(1))
+    election_0 = elect(parked, report(0))
     urls: list[str] = []
     steps: list[Callable[[], None]] = [
         lambda: host.announce(election_1, "http://127.0.0.1:9000/"),
@@ -177,7 +184,7 @@ def test_gather_waits_for_late_ranks_only_up_to_its_timeout() -> None:
     clock = FakeClock()
     store = FakeStore(clock)
     coord = Coordinator(store, world_size=2, clock=clock, gather_timeout=10.0, tie_window=1.0)
-    election = coord.elect(report(1))
+    election = elect(coord, report(1))
     started = clock.monotonic()
     assert coord.gather(election) == (1,)
     assert clock.monotonic() - started == pytest.approx(10.0, abs=1.0)
@@ -189,7 +196,7 @@ def test_gather_does_not_wait_for_finished_ranks() -> None:
     store = FakeStore(clock)
     Coordinator(store, world_size=2, clock=clock).finished()
     coord = Coordinator(store, world_size=2, clock=clock, tie_window=1.0)
-    election = coord.elect(report(1))
+    election = elect(coord, report(1))
     started = clock.monotonic()
     assert coord.gather(election) == (1,)
     assert clock.monotonic() - started <= 1.0
@@ -200,9 +207,9 @@ def test_concluding_opens_the_next_round() -> None:
     clock = FakeClock()
     store = FakeStore(clock)
     first = Coordinator(store, world_size=2, clock=clock, tie_window=1.0)
-    election = first.elect(report(1))
+    election = elect(first, report(1))
     first.conclude(election, SessionEnd("resumed", participants=(1,)))
-    again = first.elect(report(0, "KeyError: 'x'"))
+    again = elect(first, report(0, "KeyError: 'x'"))
     assert (again.round, again.host.rank, again.hosting) == (1, 0, True)
     assert SessionEnd.from_bytes(store.data["r0/outcome"]).participants == (1,)
 
@@ -212,12 +219,12 @@ def test_a_rank_left_out_of_a_resume_sees_it_and_can_elect_again() -> None:
     clock = FakeClock()
     store = FakeStore(clock)
     coord = Coordinator(store, world_size=2, clock=clock, tie_window=1.0)
-    host = coord.elect(report(1))
+    host = elect(coord, report(1))
     late = Election(round=0, me=report(0), host=host.host)
     coord.conclude(host, SessionEnd("resumed", participants=(1,)))
     end = coord.park(late)
     assert end.resumed and not end.includes(0)
-    assert coord.elect(report(0)).round == 1
+    assert elect(coord, report(0)).round == 1
 
 
 def test_no_host_named_in_time_raises_coordination_error() -> None:
@@ -228,7 +235,7 @@ def test_no_host_named_in_time_raises_coordination_error() -> None:
     store.set("r0/arrival/1", b"3")
     coord = Coordinator(store, world_size=4, clock=clock, elect_timeout=30.0)
     with pytest.raises(CoordinationError, match="no rank was named to host"):
-        coord.elect(report(0))
+        elect(coord, report(0))
     assert clock.monotonic() >= 1_030.0
 
 
@@ -264,3 +271,29 @@ def test_prefixed_store_scopes_every_key() -> None:
         "vscode_interactive/a/k",
         "vscode_interactive/a/n",
     ]
+
+
+def test_after_an_end_without_resume_no_rank_opens_another_ide() -> None:
+    """Once the session ended (idle), a rank that stops later is told so, not elected."""
+    clock = FakeClock()
+    store = FakeStore(clock)
+    coord = Coordinator(store, world_size=2, clock=clock, tie_window=1.0)
+    election = elect(coord, report(1))
+    coord.conclude(election, SessionEnd("idle_timeout", detail="idle"))
+    assert coord.elect(report(0)) == SessionEnd("idle_timeout", detail="idle")
+    assert coord.ended() == SessionEnd("idle_timeout", detail="idle")
+    assert not store.check(["r1/arrivals"])
+
+
+def test_farewell_waits_for_the_other_ranks_to_acknowledge() -> None:
+    """The host leaves once every other rank acknowledged (or finished), else at timeout."""
+    clock = FakeClock()
+    store = FakeStore(clock)
+    coord = Coordinator(store, world_size=3, clock=clock, poll_interval=1.0)
+    acks = [coord.acknowledge, coord.finished]
+    clock.on_sleep.append(lambda _: acks.pop(0)() if acks else None)
+    started = clock.monotonic()
+    assert coord.farewell(timeout=60.0) == 0
+    assert clock.monotonic() - started == 2.0
+    lonely = Coordinator(FakeStore(clock), world_size=3, clock=clock, poll_interval=1.0)
+    assert lonely.farewell(timeout=5.0) == 2

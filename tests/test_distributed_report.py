@@ -54,6 +54,13 @@ def test_innermost_frame_skips_library_frames() -> None:
     assert innermost_frame([], library_roots=[]) is None
 
 
+def test_backend_source_locations_are_dropped() -> None:
+    """gloo's '[file.cc:78] ' prefix is noise in a one-line summary."""
+    error = RuntimeError("[/w/gloo/transport/tcp/unbound_buffer.cc:78] Timed out waiting 8000ms")
+    rep = report_for(0, host="h", pid=1, failure=error)
+    assert rep.exception == "RuntimeError: Timed out waiting 8000ms"
+
+
 def test_long_messages_are_clipped() -> None:
     """A huge exception message does not flood the store or the front page."""
     rep = report_for(0, host="h", pid=1, failure=RuntimeError("x" * 5000))
@@ -79,11 +86,13 @@ def test_banner_summary_names_rank_and_host() -> None:
 def test_parked_message_names_the_host_and_url() -> None:
     """A parked rank logs its own failure, the host rank and where the IDE is."""
     election = Election(round=0, me=PARKED, host=HOST)
-    text = parked_message(election, "http://127.0.0.1:8080/")
+    text = parked_message(election)
     assert "rank 0 on node-a parked after RuntimeError: Timed out" in text
     assert "rank 1 on node-b holds the debugging session" in text
-    assert "at http://127.0.0.1:8080/" in text
-    assert "vscode-interactive status" in parked_message(election)
+    assert "vscode-interactive status" in text
+    assert parked_message(election, "http://127.0.0.1:8080/") == (
+        "rank 0 is parked; the job's IDE (rank 1 on node-b) is at http://127.0.0.1:8080/"
+    )
 
 
 def test_parked_error_is_an_idle_timeout_naming_the_session() -> None:

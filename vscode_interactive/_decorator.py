@@ -127,6 +127,7 @@ class VscodeOptions(TypedDict, total=False):
     cache_dir: Path | str | None
     start_timeout: float | None
     max_lifetime_seconds: float | None
+    coordination_store: str | None
     session_config: SessionConfig | None
 
 
@@ -180,8 +181,9 @@ def vscode(
     if it raises), ``pre_execute``/``post_execute`` (called once before the IDE starts and
     once after it stops), ``config`` (a :class:`VscodeConfig`: code-server and extension
     sources). Session options: ``host``, ``auth``, ``allow_unauthenticated``,
-    ``workspace_dir``, ``cache_dir``, ``start_timeout``, ``max_lifetime_seconds``, or a
-    whole ``session_config`` that these override (:class:`VscodeOptions` declares them).
+    ``workspace_dir``, ``cache_dir``, ``start_timeout``, ``max_lifetime_seconds``,
+    ``coordination_store`` (multi-process jobs: where the ranks agree), or a whole
+    ``session_config`` that these override (:class:`VscodeOptions` declares them).
     """
     resolved = resolve_options(options)
 

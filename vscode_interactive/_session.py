@@ -6,7 +6,8 @@ The order is the whole story of a session::
        | yes
     run_task_first? --succeeds--> its value
        | fails (or not asked)
-    pre_execute -> install code-server -> write workspace + captured inputs
+    pre_execute -> (a rank of a multi-process job? -> _distributed._job: one IDE for all)
+       -> install code-server -> write workspace + captured inputs
        -> supervise --RESUMED------> reload fn from its edited source -> call -> value
                    --IDLE_TIMEOUT-> IdleTimeoutError (from the original failure)
                    --SERVER_EXITED> ServerExitedError (from the original failure)
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     import logging
     from pathlib import Path
 
+    from ._distributed._job import DistributedJob, HostHooks, JobSeams
+    from ._distributed._ranks import RankInfo
     from ._install._ensure import Installation
     from ._layout import StateLayout
     from ._ports import Clock, Environment
@@ -70,7 +73,10 @@ class SessionConfig:
     ``port=0`` picks a free port; ``host`` other than loopback needs ``auth="password"``
     (or ``allow_unauthenticated=True``). ``workspace_dir`` is the folder the IDE opens
     (default: the current directory); ``cache_dir`` holds downloads (default:
-    ``$VSCODE_INTERACTIVE_CACHE`` or the user cache dir).
+    ``$VSCODE_INTERACTIVE_CACHE`` or the user cache dir). ``coordination_store`` names
+    the store the ranks of a multi-process job agree through (``tcp://HOST:PORT`` or
+    ``file:///PATH``; default: ``$VSCODE_INTERACTIVE_STORE``, else the job's own
+    ``torch.distributed`` store).
     """
 
     max_idle_seconds: float = MAX_IDLE_SECONDS
@@ -89,6 +95,7 @@ class SessionConfig:
     check_interval: float = 5.0
     max_lifetime_seconds: float | None = None
     grace_seconds: float = 5.0
+    coordination_store: str | None = None
 
     def layout(self) -> StateLayout:
         """Where this session's files go."""
@@ -200,8 +207,9 @@ class Session:
 
     ``Session()`` uses the defaults; ``Session(config).run(fn, *args, **kwargs)`` returns
     what ``fn`` (or, after a resume, its edited version) returns, or raises what it raises.
-    ``_env`` and ``_steps`` are private seams for tests (the environment read for
-    ``$VSCODE_INTERACTIVE_ENABLE``, the install/prepare/supervise steps).
+    ``_env``, ``_steps`` and ``_job_seams`` are private seams for tests (the environment
+    read for ``$VSCODE_INTERACTIVE_ENABLE`` and the launcher's ranks, the
+    install/prepare/supervise steps, the effects of a multi-process job).
     """
 
     def __init__(
@@ -210,6 +218,7 @@ class Session:
         *,
         _env: Environment | None = None,
         _steps: SessionSteps | None = None,
+        _job_seams: JobSeams | None = None,
     ) -> None:
         self.config = config if config is not None else SessionConfig()
         if _env is None:
@@ -218,6 +227,7 @@ class Session:
             _env = OsEnvironment()
         self._env = _env
         self._steps: SessionSteps = _steps if _steps is not None else RealSteps()
+        self._job_seams = _job_seams
 
     def enabled(self) -> bool:
         """Whether ``run`` opens the IDE: ``$VSCODE_INTERACTIVE_ENABLE`` if set, else not
@@ -236,22 +246,72 @@ class Session:
         """Call ``fn`` inside a debugging session (see the module docstring for the flow)."""
         if not self.enabled():
             return fn(*args, **kwargs)
+        rank = self._rank()
         failure: BaseException | None = None
         if self.config.run_task_first:
             _logger().info("running %s first; the IDE opens only if it fails", _name(fn))
             try:
-                return fn(*args, **kwargs)
+                value = fn(*args, **kwargs)
             except Exception as error:
                 _logger().exception("%s failed; opening the IDE to debug it", _name(fn))
                 failure = error
+            else:
+                if rank is not None:
+                    self._finished(rank)
+                return value
         if self.config.pre_execute is not None:
             self.config.pre_execute()
+        job = self._job(rank) if rank is not None else None
+        if job is not None:
+            return job.run(  # type: ignore[no-any-return]
+                fn,
+                args,
+                kwargs,
+                failure=failure,
+                ide_phase=lambda shown, hooks: self._ide_phase(fn, args, kwargs, shown, hooks),
+                layout=self.config.layout(),
+                after_first_round=self._post_execute,
+            )
         try:
             resumed = self._ide_phase(fn, args, kwargs, failure)
         finally:
-            if self.config.post_execute is not None:
-                self.config.post_execute()
+            self._post_execute()
         return resumed(*args, **kwargs)  # type: ignore[no-any-return]
+
+    def _post_execute(self) -> None:
+        if self.config.post_execute is not None:
+            self.config.post_execute()
+
+    # -- multi-process jobs (vscode_interactive._distributed) --------------------------
+
+    def _rank(self) -> RankInfo | None:
+        """This process's rank in a multi-process job, or None when it runs alone."""
+        from ._distributed._ranks import detect_rank
+
+        return detect_rank(self._env.snapshot())
+
+    def _seams_for_job(self) -> JobSeams:
+        if self._job_seams is None:
+            from ._distributed._job import real_seams
+
+            self._job_seams = real_seams()
+        return self._job_seams
+
+    def _store_spec(self) -> str | None:
+        from ._distributed._ranks import ENV_STORE
+
+        return self.config.coordination_store or self._env.get(ENV_STORE) or None
+
+    def _job(self, rank: RankInfo) -> DistributedJob | None:
+        from ._distributed._job import open_job
+
+        return open_job(rank, self._store_spec(), self._seams_for_job())
+
+    def _finished(self, rank: RankInfo) -> None:
+        """Tell the other ranks this one's call returned (best effort, quiet)."""
+        from ._distributed._job import report_finished
+
+        report_finished(rank, self._store_spec(), self._seams_for_job())
 
     def _ide_phase(
         self,
@@ -259,8 +319,12 @@ class Session:
         args: tuple[object, ...],
         kwargs: Mapping[str, object],
         failure: BaseException | None,
+        hooks: HostHooks | None = None,
     ) -> Callable[..., Any]:
-        """Install, write the workspace, supervise; return the function to resume with."""
+        """Install, write the workspace, supervise; return the function to resume with.
+
+        ``hooks`` are a distributed job's additions on the rank that hosts the IDE (the
+        banner names the rank; the front page lists every rank)."""
         from ._reload._reimport import reload_function
         from ._reload._target import target_of
         from ._supervision._outcomes import raise_for_outcome
@@ -272,7 +336,11 @@ class Session:
         while True:
             files = self._steps.prepare(fn, args, kwargs, config=self.config, failure=shown)
             options = self._server_options(installation, files, job=_name(fn))
-            result = self._steps.supervise(options, failure_summary=summarize_failure(shown))
+            summary = summarize_failure(shown)
+            if hooks is not None:
+                hooks.prepared()
+                summary = hooks.summary(summary)
+            result = self._steps.supervise(options, failure_summary=summary)
             if result.outcome is Outcome.RESUMED:
                 try:
                     return reload_function(target, fn)

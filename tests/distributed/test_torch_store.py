@@ -12,7 +12,7 @@ import torch
 import torch.distributed as dist
 
 from tests.fakes import FakeStore
-from vscode_interactive._distributed._protocol import Coordinator, SessionEnd
+from vscode_interactive._distributed._protocol import Coordinator, Election, SessionEnd
 from vscode_interactive._distributed._ranks import RankInfo
 from vscode_interactive._distributed._report import RankReport
 from vscode_interactive._distributed._store import CoordinationStore, PrefixedStore
@@ -23,6 +23,13 @@ from vscode_interactive._system._os import SystemClock
 pytestmark = pytest.mark.distributed
 
 TIMEOUT = datetime.timedelta(seconds=30)
+
+
+def elect(coordinator: Coordinator, me: RankReport) -> Election:
+    """``coordinator.elect(me)``, in a job whose session has not ended."""
+    election = coordinator.elect(me)
+    assert isinstance(election, Election), election
+    return election
 
 
 @pytest.fixture
@@ -71,7 +78,7 @@ def test_protocol_over_a_real_tcp_store(tcp_master: dist.TCPStore) -> None:
             TorchStore(_client(tcp_master), SystemClock()), "vscode_interactive/t"
         )
         coord = Coordinator(store, world_size=2, clock=SystemClock(), tie_window=30.0)
-        election = coord.elect(RankReport(rank=number, host="h", pid=number))
+        election = elect(coord, RankReport(rank=number, host="h", pid=number))
         if not election.hosting:
             return coord.park(election)
         assert [r.rank for r in coord.reports(election)] == [0, 1]

@@ -13,6 +13,7 @@ from ._protocol import Election, SessionEnd
 from ._report import RankReport
 
 __all__ = [
+    "ended_error",
     "host_summary",
     "parked_error",
     "parked_message",
@@ -36,13 +37,17 @@ def host_summary(election: Election, world_size: int, failure_summary: str | Non
 
 
 def parked_message(election: Election, url: str | None = None) -> str:
-    """The log line of a rank that parks."""
+    """The log line of a rank that parks (or, with ``url``, learns where the IDE is)."""
     me, host = election.me, election.host
+    if url:
+        return (
+            f"rank {me.rank} is parked; the job's IDE (rank {host.rank} on {host.host}) is at {url}"
+        )
     why = f" after {me.exception}" if me.exception else ""
-    at = f" at {url}" if url else " (its banner and `vscode-interactive status` show the URL)"
     return (
-        f"rank {me.rank} on {me.host} parked{why}: rank {host.rank} on {host.host} "
-        f"holds the debugging session for the whole job{at}; waiting for it to resume or end"
+        f"rank {me.rank} on {me.host} parked{why}: rank {host.rank} on {host.host} holds the "
+        "debugging session for the whole job (its banner and `vscode-interactive status` show "
+        "the URL); waiting for it to resume or end"
     )
 
 
@@ -62,6 +67,16 @@ def parked_error(election: Election, end: SessionEnd) -> IdleTimeoutError:
         f"rank {election.me.rank} was parked while {session} held the job's debugging "
         f"session; that session {what}{detail}; this rank stops too"
         f"{' (its own failure follows)' if election.me.exception else ''}"
+    )
+
+
+def ended_error(rank: int, end: SessionEnd) -> IdleTimeoutError:
+    """What a rank raises when it stops after the job's session already ended."""
+    what = _KINDS.get(end.kind, f"ended ({end.kind})")
+    detail = f": {end.detail}" if end.detail else ""
+    return IdleTimeoutError(
+        f"rank {rank} stopped after the job's debugging session {what}{detail}; "
+        "this rank stops too (its own failure follows)"
     )
 
 

@@ -13,12 +13,17 @@ job's namespace)::
     r<N>/host               the rank that hosts the IDE of round N
     r<N>/session            the URL of that IDE, once it answers
     r<N>/outcome            how round N ended (SessionEnd, JSON)
+    ended                   the outcome that ended the job's session (anything but a resume)
+    acks                    ranks that saw that end and stop too (a counter)
     finished                ranks whose call returned (they will not park)
 
 The election: the first arrival waits until every rank arrived or ``tie_window`` passed,
 then names the lowest rank among the arrivals so far (ties go to the lowest rank). On a
 resume the host first waits for every rank that has not finished to park, so that all
-of them call the function again together and their collectives line up.
+of them call the function again together and their collectives line up. Any other end
+ends the session for the whole job: a rank that stops later does not open a new IDE but
+stops too, and the host waits (briefly) for the others to acknowledge before it exits, so
+the launcher does not kill them before they report their own failure.
 """
 
 from __future__ import annotations
@@ -154,9 +159,23 @@ class Coordinator:
 
     # -- every rank -------------------------------------------------------------------
 
-    def elect(self, me: RankReport) -> Election:
-        """Register ``me`` in the open round and return who hosts its IDE."""
+    def ended(self) -> SessionEnd | None:
+        """How the job's session ended, once it ended without a resume."""
+        if not self.store.check(["ended"]):
+            return None
+        return SessionEnd.from_bytes(self.store.get("ended"))
+
+    def acknowledge(self) -> None:
+        """This rank saw the session's end and stops too."""
+        self.store.add("acks", 1)
+
+    def elect(self, me: RankReport) -> Election | SessionEnd:
+        """Register ``me`` in the open round and return who hosts its IDE, or how the
+        job's session ended when it already did."""
         number = self.store.add("round", 0)
+        end = self.ended()
+        if end is not None:
+            return end
         prefix = f"r{number}/"
         self.store.set(f"{prefix}report/{me.rank}", me.to_bytes())
         seq = self.store.add(f"{prefix}arrivals", 1)
@@ -254,10 +273,25 @@ class Coordinator:
         return tuple(arrived)
 
     def conclude(self, election: Election, end: SessionEnd) -> None:
-        """Publish how the round ended and open the next one."""
-        # Bump first: a rank that stops from now on belongs to the next round.
-        self.store.add("round", 1)
+        """Publish how the round ended and open the next one (after a resume)."""
+        # Order matters to a rank electing meanwhile (it reads the round, then "ended"):
+        # the outcome first, then "ended", then the new round.
         self.store.set(f"r{election.round}/outcome", end.to_bytes())
+        if not end.resumed:
+            self.store.set("ended", end.to_bytes())
+        self.store.add("round", 1)
+
+    def farewell(self, timeout: float) -> int:
+        """After an end without resume, wait up to ``timeout`` for every other rank that
+        has not finished to acknowledge it; how many did not."""
+        others = self.world_size - 1
+        deadline = self.clock.monotonic() + timeout
+        while True:
+            missing = others - self.store.add("acks", 0) - self.store.add("finished", 0)
+            remaining = deadline - self.clock.monotonic()
+            if missing <= 0 or remaining <= 0:
+                return max(missing, 0)
+            self.clock.sleep(min(self.poll_interval, remaining))
 
     # -- helpers ----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sysconfig
 import traceback
 from collections.abc import Sequence
@@ -21,6 +22,11 @@ __all__ = ["RankReport", "innermost_frame", "report_for"]
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 _MAX_TEXT = 300
+
+
+# "[/src/gloo/transport/tcp/unbound_buffer.cc:78] Timed out ...": C++ sources of torch's
+# backends prefix their messages with where they were raised, which says nothing here.
+_CPP_WHERE = re.compile(r"^\[[^\]\s]+\.(?:c|cc|cpp|cu|h|hpp):\d+\]\s*")
 
 
 def _clip(text: str) -> str:
@@ -109,7 +115,8 @@ def report_for(rank: int, *, host: str, pid: int, failure: BaseException | None)
     if failure is None:
         return RankReport(rank=rank, host=host, pid=pid)
     lines = str(failure).strip().splitlines()
-    first = f"{type(failure).__name__}: {lines[0]}" if lines else type(failure).__name__
+    text = _CPP_WHERE.sub("", lines[0]) if lines else ""
+    first = f"{type(failure).__name__}: {text}" if text else type(failure).__name__
     frames = [
         (os.path.abspath(f.filename), f.lineno or 1, f.name)  # noqa: PTH100 - as shown in tracebacks
         for f in traceback.extract_tb(failure.__traceback__)

@@ -56,8 +56,7 @@ def main() -> None:
                 files.entry_script,
                 files.resume_script,
                 files.front_page,
-                files.launch_json,
-                files.settings_json,
+                files.workspace_file,
             )
         }
         plain_dir = root / "plain"
@@ -69,7 +68,7 @@ def main() -> None:
 
         report(
             measure("prepare_workspace", prepare, repeat=20, warmup=2),
-            measure("6 plain writes", plain, repeat=20, warmup=2),
+            measure("5 plain writes", plain, repeat=20, warmup=2),
         )
 
 

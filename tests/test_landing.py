@@ -44,6 +44,15 @@ def test_landing_url_opens_the_file_at_its_line_in_the_folder() -> None:
     ]
 
 
+def test_landing_url_opens_the_workspace_file_instead_of_the_folder() -> None:
+    """With a .code-workspace file the query names it (``workspace=``), not the folder."""
+    file = Path("/ws/.vscode-interactive/ws.code-workspace")
+    url = landing_url("http://127.0.0.1:8080", folder=Path("/ws"), reveal=RAISED, workspace=file)
+    query = query_of(url)
+    assert query["workspace"] == [str(file)] and "folder" not in query
+    assert json.loads(query["payload"][0])[0][0] == "openFile"
+
+
 def test_landing_url_without_a_file_is_the_base_url() -> None:
     """Nothing to reveal: the plain server URL (code-server opens its folder)."""
     assert landing_url("http://127.0.0.1:8080", folder=Path("/ws"), reveal=None) == (

@@ -133,7 +133,9 @@ def test_failing_job_banner_and_greeting_on_the_fake_server(
         banner = capsys.readouterr().err.splitlines()
         raised = SourceLocation(workspace / "vi_landing_job.py", 4)
         front = SourceLocation(layout.front_page, 1)
-        landing = landing_url(info["server_url"], folder=workspace, reveal=raised)
+        landing = landing_url(
+            info["server_url"], folder=workspace, reveal=raised, workspace=layout.workspace_file
+        )
         assert info["url"] == landing
         why = banner.index("  Why you are here: ValueError: rate 0.5 diverges")
         assert banner[why + 2 : why + 4] == [

@@ -28,6 +28,11 @@ def test_state_files_live_under_the_state_dir(tmp_path: Path) -> None:
         layout.gitignore,
         layout.entry_script,
         layout.resume_script,
+        layout.workspace_file,
+        layout.traceback,
+        layout.changes_patch,
+        layout.session_patch("20250101T000000Z-abc123"),
+        layout.edits_base("20250101T000000Z-abc123"),
     ):
         assert path.parent == layout.root
     assert layout.vscode_dir == tmp_path / ".vscode"

@@ -103,6 +103,15 @@ def test_argv_folder_last_and_ipv6_bind_addr() -> None:
     assert build_argv(OPTIONS, 1)[-1] == "/work/project"
 
 
+def test_argv_opens_the_workspace_file_when_there_is_one() -> None:
+    """A .code-workspace file replaces the folder as the last argument; code-server still
+    runs in the folder."""
+    file = Path("/work/project/.vscode-interactive/project.code-workspace")
+    options = replace(OPTIONS, workspace_file=file)
+    assert build_argv(options, 1)[-1] == str(file)
+    assert options.workspace_folder == Path("/work/project")
+
+
 def test_env_drops_hijacking_variables_and_sets_password_and_xdg() -> None:
     """PASSWORD comes only from us; PORT/VSCODE_IPC_HOOK_CLI/HASHED_PASSWORD are dropped."""
     base = {
@@ -229,3 +238,21 @@ def test_banner_says_what_the_url_lands_on() -> None:
     assert "Lands on" not in render_banner(
         url="u", port=1, password_file=None, state_dir=Path("/s"), in_kubernetes=False
     )
+
+
+def test_banner_says_where_edits_are_saved() -> None:
+    """The edits note gets its own line; without one the banner says nothing about edits."""
+    note = "a patch goes to /w/.vscode-interactive/changes.patch and s3://b/x/ at the end"
+    text = render_banner(
+        url="u",
+        port=1,
+        password_file=None,
+        state_dir=Path("/s"),
+        in_kubernetes=False,
+        edits_note=note,
+    )
+    assert f"  Your edits: {note}" in text.splitlines()
+    plain = render_banner(
+        url="u", port=1, password_file=None, state_dir=Path("/s"), in_kubernetes=False
+    )
+    assert "Your edits" not in plain

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import pickle
 import stat
 import subprocess
@@ -74,23 +73,25 @@ def _prepare(
 
 
 def test_fresh_workspace_gets_every_file(tmp_path: Path) -> None:
-    """launch.json, settings.json, both scripts, inputs and the front page are written."""
+    """The workspace file, both scripts, inputs and the front page are written, all in the
+    state directory; the user's tree gets nothing else (no .vscode/)."""
     files = _prepare(tmp_path)
     layout = StateLayout.for_workspace(tmp_path)
-    assert files.launch_json == tmp_path / ".vscode" / "launch.json"
-    assert files.settings_json == tmp_path / ".vscode" / "settings.json"
-    launch = json.loads(files.launch_json.read_text())
-    assert [c["name"] for c in launch["configurations"]] == ["Interactive Debugging", "Resume Task"]
-    settings = json.loads(files.settings_json.read_text())
-    assert settings["python.defaultInterpreterPath"] == PY
+    assert files.workspace_file == layout.root / f"{tmp_path.name}.code-workspace"
+    workspace = json.loads(files.workspace_file.read_text())
+    assert workspace["folders"] == [{"path": str(tmp_path)}]
+    launch = workspace["launch"]["configurations"]
+    assert [c["name"] for c in launch] == ["Interactive Debugging", "Resume Task"]
+    assert workspace["settings"]["python.defaultInterpreterPath"] == PY
     assert files.entry_script.name == INTERACTIVE_DEBUGGING_FILE_NAME
     assert files.resume_script.name == RESUME_TASK_FILE_NAME
     for path in (files.entry_script, files.resume_script, files.inputs, files.front_page):
         assert path.parent == layout.root and path.is_file()
     assert (layout.root / ".gitignore").read_text() == "*\n"
     assert stat.S_IMODE(files.inputs.stat().st_mode) == 0o600
-    assert files.backups == () and files.warnings == ()
+    assert files.warnings == () and files.traceback is None
     assert files.environment == {TASK_FUNCTION_SOURCE_PATH: __file__}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".vscode-interactive"]
 
 
 def test_inputs_are_stored_in_the_state_directory(tmp_path: Path) -> None:
@@ -103,8 +104,9 @@ def test_inputs_are_stored_in_the_state_directory(tmp_path: Path) -> None:
         assert pickle.load(stream) == 5.0
 
 
-def test_user_files_are_merged_and_backed_up(tmp_path: Path) -> None:
-    """Existing configurations and settings survive; the originals are kept as .bak files."""
+def test_user_vscode_files_are_read_never_written(tmp_path: Path) -> None:
+    """The user's .vscode/ keeps its bytes and gets no new file; their settings are repeated
+    in the workspace file (their values of the start-up settings win)."""
     vscode = tmp_path / ".vscode"
     vscode.mkdir()
     launch_text = '{\n  // mine\n  "configurations": [{"name": "App", "type": "debugpy"},],\n}\n'
@@ -112,48 +114,29 @@ def test_user_files_are_merged_and_backed_up(tmp_path: Path) -> None:
     (vscode / "launch.json").write_text(launch_text)
     (vscode / "settings.json").write_text(settings_text)
     files = _prepare(tmp_path)
-    launch = json.loads((vscode / "launch.json").read_text())
-    assert [c["name"] for c in launch["configurations"]] == [
-        "App",
-        "Interactive Debugging",
-        "Resume Task",
-    ]
-    settings = json.loads((vscode / "settings.json").read_text())
+    assert sorted(p.name for p in vscode.iterdir()) == ["launch.json", "settings.json"]
+    assert (vscode / "launch.json").read_text() == launch_text
+    assert (vscode / "settings.json").read_text() == settings_text
+    workspace = json.loads(files.workspace_file.read_text())
+    names = [c["name"] for c in workspace["launch"]["configurations"]]
+    assert names == ["Interactive Debugging", "Resume Task"]  # theirs stay in their folder
+    settings = workspace["settings"]
     assert settings["editor.tabSize"] == 2
     assert settings["workbench.startupEditor"] == "readme"
     assert settings["chat.disableAIFeatures"] is True
-    assert sorted(p.name for p in files.backups) == ["launch.json.bak", "settings.json.bak"]
-    assert (vscode / "launch.json.bak").read_text() == launch_text
-    assert (vscode / "settings.json.bak").read_text() == settings_text
 
 
-def test_second_session_in_the_same_workspace_makes_no_new_backup(tmp_path: Path) -> None:
-    """Files already holding our entries are left alone the next time."""
-    _prepare(tmp_path)
-    again = _prepare(tmp_path)
-    assert again.backups == ()
-    assert sorted(p.name for p in (tmp_path / ".vscode").iterdir()) == [
-        "launch.json",
-        "settings.json",
-    ]
-
-
-def test_unparseable_settings_stay_untouched_with_a_warning(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    """A broken settings.json keeps its bytes; ours go beside it; the log names file and spot."""
+def test_unparseable_user_settings_leave_ours_alone_in_the_workspace_file(tmp_path: Path) -> None:
+    """A broken settings.json is neither touched nor repeated; ours still apply."""
     vscode = tmp_path / ".vscode"
     vscode.mkdir()
     broken = '{\n  "editor.tabSize": 2\n  "files.autoSave": "off"\n}\n'
     (vscode / "settings.json").write_text(broken)
-    with caplog.at_level(logging.WARNING, logger="vscode_interactive"):
-        files = _prepare(tmp_path)
+    files = _prepare(tmp_path)
     assert (vscode / "settings.json").read_text() == broken
-    assert files.settings_json == vscode / "settings.vscode-interactive.json"
-    assert json.loads(files.settings_json.read_text())["python.defaultInterpreterPath"] == PY
-    [warning] = files.warnings
-    assert str(vscode / "settings.json") in warning and "line 3 column 3" in warning
-    assert [r.getMessage() for r in caplog.records] == [warning]
+    settings = json.loads(files.workspace_file.read_text())["settings"]
+    assert settings["python.defaultInterpreterPath"] == PY
+    assert "editor.tabSize" not in settings
 
 
 def test_front_page_and_first_files_point_at_the_raising_line(tmp_path: Path) -> None:
@@ -169,6 +152,8 @@ def test_front_page_and_first_files_point_at_the_raising_line(tmp_path: Path) ->
     assert f'line {RAISE_LINE}, in _step\n    raise ValueError(f"learning rate' in page
     assert "- `rows` (`list`): `[1, 2]`" in page and "- `lr` (`float`): `5.0`" in page
     assert "stops after 10 min without activity (at 1970-01-01 00:10 UTC" in page
+    assert files.traceback is not None
+    assert files.traceback.read_text().endswith("ValueError: learning rate 5.0 is too big\n")
 
 
 def test_without_failure_the_definition_is_opened(tmp_path: Path) -> None:

@@ -152,3 +152,11 @@ def test_no_user_frame_falls_back_to_the_definition() -> None:
 def test_durations_read_naturally(seconds: float, text: str) -> None:
     """Idle limits are shown in the largest sensible unit."""
     assert format_duration(seconds) == text
+
+
+def test_front_page_says_where_edits_are_saved() -> None:
+    """The edits note is one bullet under the failure; without one, no such bullet."""
+    note = "a patch of them is saved to s3://bucket/sessions/ when the session ends"
+    page = render_front_page(dataclasses.replace(BASE, edits_note=note))
+    assert f"- Your edits: {note}" in page.splitlines()
+    assert "Your edits" not in render_front_page(BASE)

@@ -93,8 +93,33 @@ class StateLayout:
         return self.root / "DEBUGGING.md"
 
     @property
+    def workspace_file(self) -> Path:
+        """The ``.code-workspace`` file code-server opens: the workspace folder, our launch
+        configurations and settings. Named after the folder (VS Code shows its name)."""
+        return self.root / f"{self.workspace.name or 'workspace'}.code-workspace"
+
+    @property
+    def traceback(self) -> Path:
+        """The failure's traceback as plain text (absent when nothing failed)."""
+        return self.root / "traceback.txt"
+
+    @property
+    def changes_patch(self) -> Path:
+        """The edits of the latest session, as a patch; kept after the session ends."""
+        return self.root / "changes.patch"
+
+    def session_patch(self, session_id: str) -> Path:
+        """The copy of one session's patch, kept beside the latest one."""
+        return self.root / f"changes-{session_id}.patch"
+
+    def edits_base(self, session_id: str) -> Path:
+        """Start-of-session copies of the files the patch may need (removed at the end)."""
+        return self.root / f".edits-base-{session_id}.pack"
+
+    @property
     def vscode_dir(self) -> Path:
-        """The workspace's ``.vscode`` folder (shared with the user: merged, never clobbered)."""
+        """The user's ``.vscode`` folder: sessions only read it (``prepare_launch_json``, a
+        reference helper, still merges into it)."""
         return self.workspace / ".vscode"
 
     @property

@@ -378,6 +378,7 @@ class Session:
             grace_seconds=config.grace_seconds,
             extra_env={**installation.env, **files.environment, **job_env},
             open_files=files.open_first,
+            workspace_file=files.workspace_file,
         )
 
 

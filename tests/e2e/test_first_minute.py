@@ -178,7 +178,7 @@ def test_a_failing_job_lands_on_the_front_page_and_the_raising_line(
         assert lines[why + 2] == f"  Open:      {landing}"
         assert lines[why + 3] == f"  Lands on:  {source}:{RAISING_LINE}"
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(landing).query)
-        assert query["folder"] == [str(workspace)]
+        assert query["workspace"] == [str(layout.workspace_file)]
 
         page.goto(landing)
         page.locator("input[name=password]").fill(layout.password_file.read_text().strip())

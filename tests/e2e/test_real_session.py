@@ -22,6 +22,7 @@ from tests.e2e.support import (
     wait_for_session,
     wait_until_no_code_server,
 )
+from vscode_interactive._layout import StateLayout
 
 pytestmark = pytest.mark.e2e
 
@@ -119,12 +120,13 @@ def _assert_heartbeat_alive(url: str) -> None:
 
 
 def _open_workbench(url: str, workspace: Path, cookie: str | None = None) -> None:
-    """GET / redirects to the workspace folder, whose page is the VS Code workbench."""
+    """GET / redirects to the session's workspace file, whose page is the VS Code workbench."""
     root = http_request(url + "/", cookie=cookie)
     assert root.status == 302
     location = root.header("Location")
-    assert location.startswith("./?folder=")
-    assert urllib.parse.unquote(location.removeprefix("./?folder=")) == str(workspace)
+    assert location.startswith("./?workspace=")
+    opened = urllib.parse.unquote(location.removeprefix("./?workspace="))
+    assert opened == str(StateLayout.for_workspace(workspace).workspace_file)
     page = http_request(url + "/" + location.removeprefix("./"), cookie=cookie)
     assert page.status == 200
     assert "vscode-workbench-web-configuration" in page.text
@@ -152,7 +154,7 @@ def test_failing_job_opens_the_ide_and_resume_runs_the_fixed_source(
         url = str(status["server_url"])
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", url)
         # What the banner tells the user to open lands on the failing line.
-        assert str(status["url"]).startswith(url + "/?folder=")
+        assert str(status["url"]).startswith(url + "/?workspace=")
         assert status["password_file"] is None
         assert int(str(status["server_pid"])) > 0
         assert code_server_processes(warm_cache), "no process runs the extracted code-server"

@@ -5,7 +5,8 @@ Two mechanisms of code-server's own workbench, no extension involved:
 * **The landing URL.** VS Code's web workbench reads a ``payload`` query parameter (a JSON
   list of ``[key, value]`` pairs) into its start-up "files to open": ``openFile`` (one
   URI; ``vscode-remote://<host:port>/<path>``) and ``gotoLineMode`` (the URI's path ends
-  in ``:line``). :func:`landing_url` builds ``/?folder=<workspace>&payload=...`` so the
+  in ``:line``). :func:`landing_url` builds ``/?workspace=<file>&payload=...`` (or
+  ``/?folder=<workspace>&...``) so the
   first page load opens the failing file at the line that raised. code-server keeps the
   query string through its password login (the login form posts back to the same query,
   then redirects to it), and a reload lands there again. Only one file fits in it.
@@ -65,18 +66,26 @@ def _with_line(location: SourceLocation) -> str:
     return urllib.parse.quote(str(location.path)) + f":{location.line}"
 
 
-def landing_url(base_url: str, *, folder: Path, reveal: SourceLocation | None) -> str:
-    """The URL that opens ``folder`` with ``reveal`` (a file and line) in the editor.
+def landing_url(
+    base_url: str,
+    *,
+    folder: Path,
+    reveal: SourceLocation | None,
+    workspace: Path | None = None,
+) -> str:
+    """The URL that opens ``workspace`` (a ``.code-workspace`` file) or else ``folder``, with
+    ``reveal`` (a file and line) in the editor.
 
-    Without ``reveal`` it is ``base_url`` (code-server opens its command-line folder). The
-    file's URI uses the authority of ``base_url``: a browser reaching the server under
+    Without ``reveal`` it is ``base_url`` (code-server opens its command-line argument).
+    The file's URI uses the authority of ``base_url``: a browser reaching the server under
     another host or port still opens the file, as a second copy beside the Explorer's.
     """
     if reveal is None:
         return base_url
     uri = f"vscode-remote://{remote_authority(base_url)}{_with_line(reveal)}"
     pairs = [["openFile", uri], ["gotoLineMode", "true"]]
-    query = {"folder": str(folder), "payload": json.dumps(pairs, separators=(",", ":"))}
+    opened = {"workspace": str(workspace)} if workspace is not None else {"folder": str(folder)}
+    query = {**opened, "payload": json.dumps(pairs, separators=(",", ":"))}
     return f"{base_url.rstrip('/')}/?{urllib.parse.urlencode(query, quote_via=urllib.parse.quote)}"
 
 

@@ -8,9 +8,10 @@ to its ports. Facts about code-server this module relies on:
 * ``$PORT`` overrides the port of ``--bind-addr``; ``$VSCODE_IPC_HOOK_CLI`` (set inside a
   VS Code terminal) makes code-server open the folder in *that* editor and exit instead of
   serving; both are removed from the child environment;
-* only the **last** positional argument counts: a folder (or ``.code-workspace`` file) to
-  open. Files given before it are ignored by the web client, so the folder always comes
-  last and files cannot be opened from the command line (see
+* only the **last** positional argument counts: a folder, or a ``.code-workspace`` file
+  (then ``GET /`` redirects to ``?workspace=<file>``), to open. Files given before it are
+  ignored by the web client, so it always comes last and files cannot be opened from the
+  command line (see
   :mod:`vscode_interactive._supervision._landing` for how they are opened instead);
 * ``--session-socket`` is the registry where each IDE window registers its remote-CLI
   socket; a Unix socket path holds at most 107 bytes;
@@ -76,7 +77,9 @@ _FLAGS = (
 class ServerOptions:
     """Everything the supervisor needs to run one code-server.
 
-    ``port=0`` picks a free port. ``folder`` defaults to the layout's workspace.
+    ``port=0`` picks a free port. ``folder`` defaults to the layout's workspace; code-server
+    runs there. ``workspace_file`` (a ``.code-workspace`` file) is what it opens instead of
+    the folder when given. ``edits_note`` tells, in the banner, where edits are saved.
     ``data_home`` (the child's ``XDG_DATA_HOME``) defaults to ``<state dir>/xdg-data``.
     ``extra_args`` are flags placed before the folder; ``extra_env`` is added to the
     child's environment (it cannot override ``PASSWORD`` or ``XDG_DATA_HOME``).
@@ -105,10 +108,17 @@ class ServerOptions:
     port_retries: int = 3
     use_guardian: bool = True
     open_files: tuple[SourceLocation, ...] = ()
+    workspace_file: Path | None = None
+    edits_note: str | None = None
 
     @property
     def workspace_folder(self) -> Path:
         return self.folder if self.folder is not None else self.layout.workspace
+
+    @property
+    def opened(self) -> Path:
+        """What code-server opens: the workspace file if there is one, else the folder."""
+        return self.workspace_file if self.workspace_file is not None else self.workspace_folder
 
     @property
     def xdg_data_home(self) -> Path:
@@ -182,7 +192,7 @@ def base_url(host: str, port: int) -> str:
 def build_argv(
     options: ServerOptions, port: int, *, session_socket: Path | None = None
 ) -> list[str]:
-    """The code-server command line; the workspace folder is the last argument.
+    """The code-server command line; what it opens (workspace file or folder) comes last.
 
     ``session_socket`` is where code-server's registry of IDE windows listens."""
     return [
@@ -198,7 +208,7 @@ def build_argv(
         str(options.extensions_dir),
         *(("--session-socket", str(session_socket)) if session_socket is not None else ()),
         *options.extra_args,
-        str(options.workspace_folder),
+        str(options.opened),
     ]
 
 
@@ -244,10 +254,12 @@ def render_banner(
     failure_summary: str | None = None,
     max_idle_seconds: float | None = None,
     lands_on: str | None = None,
+    edits_note: str | None = None,
 ) -> str:
     """The one message that tells the user how to reach the IDE and how to resume.
 
-    ``lands_on`` (``path:line``) says what the URL opens."""
+    ``lands_on`` (``path:line``) says what the URL opens; ``edits_note`` where the
+    session's edits are saved."""
     rule = "=" * 72
     lines = [rule, "vscode-interactive: VS Code is ready in your browser", ""]
     if failure_summary:
@@ -275,6 +287,8 @@ def render_banner(
     ]
     if max_idle_seconds is not None:
         lines.append(f"  Stops by itself after {_duration(max_idle_seconds)} without activity.")
+    if edits_note:
+        lines.append(f"  Your edits: {edits_note}")
     lines.append(rule)
     return "\n".join(lines)
 

@@ -131,7 +131,12 @@ class Supervisor:
             return ""
         files = self.options.open_files
         reveal = files[-1] if files else None
-        return landing_url(self._url, folder=self.options.workspace_folder, reveal=reveal)
+        return landing_url(
+            self._url,
+            folder=self.options.workspace_folder,
+            reveal=reveal,
+            workspace=self.options.workspace_file,
+        )
 
     def request_resume(self) -> str:
         """Ask the running session to stop the IDE and end with ``RESUMED``."""
@@ -433,6 +438,7 @@ class Supervisor:
             failure_summary=self._failure_summary,
             max_idle_seconds=self.options.max_idle_seconds,
             lands_on=files[-1].goto if files else None,
+            edits_note=self.options.edits_note,
         )
         logger.info("code-server is ready at %s (state directory %s)", self._url, layout.root)
         self._announce(banner)

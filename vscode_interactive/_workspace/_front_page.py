@@ -116,6 +116,7 @@ class FrontPage:
     entry_script: Path | None = None
     max_idle_seconds: float | None = None
     now: float | None = None  # wall-clock epoch seconds, to show when the IDE stops
+    edits_note: str | None = None  # where the session's edits are saved
 
 
 def _inputs_section(inputs: Sequence[InputSummary]) -> list[str]:
@@ -159,6 +160,8 @@ def render_front_page(page: FrontPage) -> str:
             at = datetime.fromtimestamp(page.now + page.max_idle_seconds, tz=timezone.utc)
             text += f" (at {at:%Y-%m-%d %H:%M} UTC if nobody connects)"
         lines.append(text + "; any activity in the IDE resets the idle timer.")
+    if page.edits_note is not None:
+        lines.append(f"- Your edits: {page.edits_note}")
     script = page.entry_script.name if page.entry_script else "the entry script"
     if page.entry_script is not None:
         script = f"[{script}]({Path(os.path.relpath(page.entry_script, page.page_dir)).as_posix()})"

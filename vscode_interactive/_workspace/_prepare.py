@@ -1,15 +1,16 @@
 """prepare_workspace: capture the inputs, plan every generated file, write the plan.
 
-:func:`plan_workspace` is pure: from the call and the user's current ``.vscode`` files it
+:func:`plan_workspace` is pure: from the call and the user's ``.vscode/settings.json`` it
 returns a :class:`WorkspacePlan`, every file to write with its content and mode.
-:func:`prepare_workspace` reads those files, plans, and hands the plan to the one write
-loop (:func:`._writer.write_files`). Written, atomically:
+:func:`prepare_workspace` reads that file, plans, and hands the plan to the one write
+loop (:func:`._writer.write_files`). Written atomically, all in the state directory (the
+user's tree, ``.vscode/`` included, is never written):
 
-- ``<state>/inputs.pkl`` (mode 0600) and ``<state>/DEBUGGING.md``, the front page;
-- ``<state>/vscode_interactive_entrypoint.py`` and ``..._resume_task.py``;
-- ``.vscode/launch.json`` and ``.vscode/settings.json``, merged into the user's files
-  (the user's originals are backed up beside them first; a file that does not parse is
-  left untouched and ours is written beside it, with a warning).
+- ``inputs.pkl`` (mode 0600), ``DEBUGGING.md`` (the front page) and, when something
+  failed, ``traceback.txt``;
+- ``vscode_interactive_entrypoint.py`` and ``vscode_interactive_resume_task.py``;
+- ``<folder name>.code-workspace``: the folder, our launch configurations and settings
+  (see :mod:`._workspace_file`), the file code-server opens.
 
 Everything the plan holds is rendered by the pure functions in the submodules.
 """
@@ -31,16 +32,9 @@ from .._reload._target import MAIN_ALIAS, CallTarget, target_of
 from ._capture import CapturedInputs, capture_inputs
 from ._front_page import FrontPage, SourceLocation, pick_failure_location, render_front_page
 from ._scripts import SOURCE_PATH_VARIABLE, render_entry_script, render_resume_script
-from ._vscode import merge_launch, merge_settings, render_launch_configurations, render_settings
-from ._writer import (
-    LAUNCH_SIDE_FILE,
-    SETTINGS_SIDE_FILE,
-    FileWrite,
-    ensure_state_dir,
-    plan_merge,
-    read_text_or_none,
-    write_files,
-)
+from ._vscode import render_launch_configurations, render_settings
+from ._workspace_file import render_workspace_file, workspace_settings
+from ._writer import FileWrite, ensure_state_dir, read_text_or_none, write_files
 
 __all__ = [
     "SourceLocation",
@@ -59,10 +53,10 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 class WorkspaceFiles:
     """What :func:`prepare_workspace` wrote, and what the IDE should show first.
 
-    ``launch_json``/``settings_json`` are the files holding our entries: the real
-    ``.vscode`` files, or the side files when the user's could not be parsed.
-    ``open_first`` is the front page, then the line that raised (or the function's
-    definition). ``environment`` is for the IDE's processes (terminals, debug runs).
+    ``workspace_file`` holds our launch configurations and settings (code-server opens
+    it); ``traceback`` is ``None`` when nothing failed. ``open_first`` is the front page,
+    then the line that raised (or the function's definition). ``environment`` is for the
+    IDE's processes (terminals, debug runs).
     """
 
     layout: StateLayout
@@ -70,11 +64,10 @@ class WorkspaceFiles:
     entry_script: Path
     resume_script: Path
     front_page: Path
-    launch_json: Path
-    settings_json: Path
+    workspace_file: Path
     source_location: SourceLocation | None
     open_first: tuple[SourceLocation, ...]
-    backups: tuple[Path, ...] = ()
+    traceback: Path | None = None
     uncaptured: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict, hash=False)
@@ -123,11 +116,7 @@ def _warnings(target: CallTarget, captured: CapturedInputs) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class WorkspacePlan:
-    """Every file a session's workspace needs, in write order, and what the caller gets.
-
-    ``files.backups`` is empty here: which ``.bak`` name is free is known only when the
-    plan is written.
-    """
+    """Every file a session's workspace needs, in write order, and what the caller gets."""
 
     writes: tuple[FileWrite, ...]
     files: WorkspaceFiles
@@ -193,16 +182,11 @@ def _script_writes(
     ]
 
 
-def _vscode_writes(
-    layout: StateLayout,
-    *,
-    python: str,
-    debug_type: str,
-    existing_launch: str | None,
-    existing_settings: str | None,
-) -> tuple[list[FileWrite], Path, Path, list[str]]:
-    """launch.json and settings.json merges: (writes, launch holder, settings holder,
-    warnings)."""
+def _workspace_file_write(
+    layout: StateLayout, *, python: str, debug_type: str, user_settings: str | None
+) -> FileWrite:
+    """The ``.code-workspace`` file: our launch configurations and settings, the user's
+    settings repeated (see :mod:`._workspace_file`)."""
     configurations = render_launch_configurations(
         entry_script=layout.entry_script,
         resume_script=layout.resume_script,
@@ -210,17 +194,12 @@ def _vscode_writes(
         python=python,
         debug_type=debug_type,
     )
-    launch_write, launch, launch_warning = plan_merge(
-        layout.launch_json, merge_launch(existing_launch, configurations), LAUNCH_SIDE_FILE
+    text = render_workspace_file(
+        folder=layout.workspace,
+        configurations=configurations,
+        settings=workspace_settings(user_settings, render_settings(python)),
     )
-    settings_write, settings, settings_warning = plan_merge(
-        layout.settings_json,
-        merge_settings(existing_settings, render_settings(python)),
-        SETTINGS_SIDE_FILE,
-    )
-    writes = [w for w in (launch_write, settings_write) if w is not None]
-    warnings = [w for w in (launch_warning, settings_warning) if w]
-    return writes, launch, settings, warnings
+    return FileWrite(layout.workspace_file, text)
 
 
 def _front_page(
@@ -253,8 +232,7 @@ def plan_workspace(
     *,
     layout: StateLayout,
     python: str,
-    existing_launch: str | None = None,
-    existing_settings: str | None = None,
+    user_settings: str | None = None,
     failure: BaseException | None = None,
     max_idle_seconds: float | None = None,
     now: float | None = None,
@@ -262,11 +240,12 @@ def plan_workspace(
     working_directory: Path | None = None,
     debug_type: str = "debugpy",
     main_module: ModuleType | None = None,
+    edits_note: str | None = None,
 ) -> WorkspacePlan:
     """Every file :func:`prepare_workspace` writes, without touching the disk.
 
-    ``existing_launch``/``existing_settings`` are the user's current ``.vscode`` files
-    (``None``: there is none); the other arguments are :func:`prepare_workspace`'s.
+    ``user_settings`` is the text of the user's ``.vscode/settings.json`` (``None``: there
+    is none); the other arguments are :func:`prepare_workspace`'s.
     """
     target = target_of(fn, main_module)
     captured = capture_inputs(fn, args, dict(kwargs or {}))
@@ -279,18 +258,19 @@ def plan_workspace(
         job_pid=job_pid,
         working_directory=working_directory,
     )
-    vscode_writes, launch, settings, merge_warnings = _vscode_writes(
-        layout,
-        python=python,
-        debug_type=debug_type,
-        existing_launch=existing_launch,
-        existing_settings=existing_settings,
+    writes.append(
+        _workspace_file_write(
+            layout, python=python, debug_type=debug_type, user_settings=user_settings
+        )
     )
     definition = _definition(fn, target)
     shown = _failure_view(failure, target, definition)
     raised_at = shown.raised_at if failure is not None else definition
     page = _front_page(target, captured, layout, definition, shown, max_idle_seconds, now)
-    writes += [*vscode_writes, FileWrite(layout.front_page, render_front_page(page))]
+    page = dataclasses.replace(page, edits_note=edits_note)
+    writes.append(FileWrite(layout.front_page, render_front_page(page)))
+    if shown.traceback is not None:
+        writes.append(FileWrite(layout.traceback, shown.traceback))
     open_first = (SourceLocation(layout.front_page, 1), *([raised_at] if raised_at else []))
     files = WorkspaceFiles(
         layout=layout,
@@ -298,12 +278,12 @@ def plan_workspace(
         entry_script=layout.entry_script,
         resume_script=layout.resume_script,
         front_page=layout.front_page,
-        launch_json=launch,
-        settings_json=settings,
+        workspace_file=layout.workspace_file,
         source_location=raised_at,
         open_first=open_first,
+        traceback=layout.traceback if shown.traceback is not None else None,
         uncaptured=tuple(item.name for item in captured.uncaptured),
-        warnings=tuple(_warnings(target, captured) + merge_warnings),
+        warnings=tuple(_warnings(target, captured)),
         environment={SOURCE_PATH_VARIABLE: target.source} if target.source else {},
     )
     return WorkspacePlan(tuple(writes), files)
@@ -323,6 +303,7 @@ def prepare_workspace(
     working_directory: Path | None = None,
     debug_type: str = "debugpy",
     main_module: ModuleType | None = None,
+    edits_note: str | None = None,
 ) -> WorkspaceFiles:
     """Capture ``fn(*args, **kwargs)`` and write the session's workspace files.
 
@@ -331,7 +312,8 @@ def prepare_workspace(
     its traceback. ``now`` (wall-clock epoch seconds) dates the idle deadline. ``job_pid``
     is shown by the resume script. ``working_directory`` (the job's current directory) is
     entered by the entry script before the call. ``main_module`` defaults to this
-    process's ``__main__``. Raises ``OSError`` when the workspace is not writable.
+    process's ``__main__``. ``edits_note`` tells, on the front page, where the session's
+    edits are saved. Raises ``OSError`` when the workspace is not writable.
     """
     ensure_state_dir(layout.root)
     plan = plan_workspace(
@@ -340,8 +322,7 @@ def prepare_workspace(
         kwargs,
         layout=layout,
         python=python,
-        existing_launch=read_text_or_none(layout.launch_json),
-        existing_settings=read_text_or_none(layout.settings_json),
+        user_settings=read_text_or_none(layout.settings_json),
         failure=failure,
         max_idle_seconds=max_idle_seconds,
         now=now,
@@ -349,8 +330,9 @@ def prepare_workspace(
         working_directory=working_directory,
         debug_type=debug_type,
         main_module=main_module,
+        edits_note=edits_note,
     )
-    backups = write_files(plan.writes)
+    write_files(plan.writes)
     for warning in plan.files.warnings:
         logger.warning("%s", warning)
-    return dataclasses.replace(plan.files, backups=backups)
+    return plan.files

@@ -123,7 +123,7 @@ def test_status_and_resume_against_a_live_supervisor(
         assert isinstance(status["idle_seconds"], float)
         assert main(["status", "--workspace", str(rig.layout.workspace)]) == 0
         human = capsys.readouterr().out
-        assert f"url:            {session.supervisor.url}" in human and "idle:" in human
+        assert f"url:            {session.supervisor.url}" in human and "idle source:" in human
         assert main(["resume", "--yes", "--state-dir", state_dir]) == 0
         assert "resume accepted" in capsys.readouterr().out
         assert session.finish().outcome is Outcome.RESUMED

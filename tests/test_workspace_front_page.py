@@ -82,11 +82,15 @@ def test_many_inputs_are_cut_off() -> None:
 
 
 def test_idle_deadline_says_when_and_how_to_extend() -> None:
-    """The idle limit, the time it ends if nobody connects (now + limit), and how to extend."""
+    """The idle limit, the time it ends if nobody connects (now + limit), the real rule
+    (an open tab is not activity) and how to extend."""
     text = render_front_page(BASE)
     assert "stops after 3 h without activity" in text
     assert "(at 2023-11-15 01:13 UTC if nobody connects)" in text
-    assert "any activity in the IDE resets the idle timer" in text
+    assert "any activity in the IDE resets" not in text
+    assert "Activity is typing, moving the cursor, switching editors, using a terminal" in text
+    assert "an open tab is not" in text
+    assert "**Keep working**" in text
     assert "Idle shutdown" not in render_front_page(
         dataclasses.replace(BASE, max_idle_seconds=None)
     )

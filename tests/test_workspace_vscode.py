@@ -54,9 +54,13 @@ def test_launch_configurations_golden() -> None:
 
 
 def test_settings_golden() -> None:
-    """Our settings: the job's interpreter first, then the start-up-noise settings."""
+    """Our settings: the job's interpreter first, the front page as rendered Markdown, then
+    the start-up-noise settings."""
     assert render_settings(PY) == {
         "python.defaultInterpreterPath": PY,
+        "workbench.editorAssociations": {
+            "**/.vscode-interactive/*.md": "vscode.markdown.preview.editor"
+        },
         "workbench.startupEditor": "none",
         "workbench.tips.enabled": False,
         "workbench.secondarySideBar.defaultVisibility": "hidden",
@@ -172,3 +176,13 @@ def test_unparseable_settings_are_not_rewritten() -> None:
     assert result.text is None
     assert result.error is not None and result.error.startswith("Expecting")
     assert json.loads(result.side_text or "") == render_settings(PY)
+
+
+def test_editor_associations_are_merged_not_replaced() -> None:
+    """The user's own editor associations stay; ours is added beside them."""
+    user = json.dumps({"workbench.editorAssociations": {"*.ipynb": "jupyter-notebook"}})
+    merged = json.loads(merge_settings(user, render_settings(PY)).text or "{}")
+    assert merged["workbench.editorAssociations"] == {
+        "*.ipynb": "jupyter-notebook",
+        "**/.vscode-interactive/*.md": "vscode.markdown.preview.editor",
+    }

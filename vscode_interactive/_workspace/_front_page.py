@@ -159,7 +159,11 @@ def render_front_page(page: FrontPage) -> str:
         if page.now is not None:
             at = datetime.fromtimestamp(page.now + page.max_idle_seconds, tz=timezone.utc)
             text += f" (at {at:%Y-%m-%d %H:%M} UTC if nobody connects)"
-        lines.append(text + "; any activity in the IDE resets the idle timer.")
+        lines.append(
+            text + ". Activity is typing, moving the cursor, switching editors, using a "
+            "terminal or the debugger; an open tab is not. The status bar counts down, a "
+            "warning comes before the stop, and its **Keep working** button resets the timer."
+        )
     if page.edits_note is not None:
         lines.append(f"- Your edits: {page.edits_note}")
     script = page.entry_script.name if page.entry_script else "the entry script"

@@ -93,9 +93,18 @@ def render_launch_configurations(
     ]
 
 
+FRONT_PAGE_GLOB = "**/.vscode-interactive/*.md"
+MARKDOWN_PREVIEW = "vscode.markdown.preview.editor"
+
+
 def render_settings(python: str) -> JsonObject:
-    """Our workspace settings: the job's interpreter, then the start-up-noise settings."""
-    return {"python.defaultInterpreterPath": python, **NOISE_SETTINGS}
+    """Our workspace settings: the job's interpreter, the front page opened as rendered
+    Markdown (VS Code's built-in preview editor), then the start-up-noise settings."""
+    return {
+        "python.defaultInterpreterPath": python,
+        "workbench.editorAssociations": {FRONT_PAGE_GLOB: MARKDOWN_PREVIEW},
+        **NOISE_SETTINGS,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +184,8 @@ def merge_settings(
     """Add our settings to ``existing_text``.
 
     Keys in ``user_wins`` are only added where the user has no value (``kept_user`` lists
-    those the user had); every other key of ours replaces the user's value.
+    those the user had); every other key of ours replaces the user's value (an object
+    is merged into the user's object of the same key, ours winning per entry).
     """
     data, error = _parse_object(existing_text, "settings.json")
     if data is None:
@@ -186,5 +196,7 @@ def merge_settings(
             if data[key] != value:
                 kept.append(key)
             continue
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            value = {**data[key], **value}  # e.g. editorAssociations: keep the user's entries
         data[key] = value
     return _result(existing_text, data, kept)

@@ -2,10 +2,10 @@
 // What a person does in the IDE, reported to the waiting job as activity.
 //
 // Counted: typing or editing a file or notebook, moving the cursor or selection with the
-// keyboard or mouse, switching editors, focusing the window or using it (VS Code's own
-// "window is active" signal: keys, clicks, touches), opening or using a terminal, and, for
-// as long as they run, debug sessions, tasks and terminal commands. Not counted: an open
-// tab, output channels writing, files opened by the job itself.
+// keyboard or mouse, focusing the window or using it (VS Code's own "window is active"
+// signal: keys, clicks, touches; switching editors is one of those), opening or using a
+// terminal, and, for as long as they run, debug sessions, tasks and terminal commands. Not
+// counted: an open tab, output channels writing, files opened by the job itself.
 //
 // A burst is one message: the first event is sent at once, the rest of the burst as one
 // message at the end of the throttle period.
@@ -36,17 +36,16 @@ function subscribe(context, report, busy) {
     listen(context, window.onDidChangeTextEditorSelection, (e) => {
         if (isPerson(e.kind)) report('cursor');
     });
-    listen(context, window.onDidChangeActiveTextEditor, (editor) => {
-        if (editor && window.state.focused) report('editor');
-    });
+    // Only a change *to* focused or *to* active is someone: VS Code turns "active" off by
+    // itself about 10 s after the last key or click, and files the job opens in a new window
+    // change the active editor without anyone (a person switching editors clicks or types).
+    let previous = window.state;
     listen(context, window.onDidChangeWindowState, (state) => {
-        if (state.focused || state.active) report('window');
+        if ((state.focused && !previous.focused) || (state.active && !previous.active)) report('window');
         busy.reset('window', state.active === true);
+        previous = state;
     });
     listen(context, window.onDidOpenTerminal, () => report('terminal'));
-    listen(context, window.onDidChangeActiveTerminal, (terminal) => {
-        if (terminal && window.state.focused) report('terminal');
-    });
     listen(context, window.onDidChangeTerminalState, () => report('terminal'));
     listen(context, window.onDidStartTerminalShellExecution, () => {
         report('command');

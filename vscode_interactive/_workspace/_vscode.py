@@ -196,7 +196,8 @@ def merge_settings(
             if data[key] != value:
                 kept.append(key)
             continue
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            value = {**data[key], **value}  # e.g. editorAssociations: keep the user's entries
+        theirs = data.get(key)
+        if isinstance(value, dict) and isinstance(theirs, dict):
+            value = {**theirs, **value}  # e.g. editorAssociations: keep the user's entries
         data[key] = value
     return _result(existing_text, data, kept)

@@ -14,9 +14,9 @@ Behaviour knobs, all environment variables:
 
 ``FAKE_CS_RECORD=path``           write {argv, env subset, pid, pgid} as JSON at start
 ``FAKE_CS_EXIT_BEFORE_READY=n``   exit with code n before listening (a crash)
-``FAKE_CS_READY_DELAY=s``         wait s seconds before listening
-``FAKE_CS_EXIT_AFTER=s``          exit s seconds after listening (code ``FAKE_CS_EXIT_CODE``,
-                                  default 0, like code-server's own idle timeout)
+``FAKE_CS_EXIT_AFTER_HEALTHZ=n``  exit once n ``/healthz`` requests were answered (code
+                                  ``FAKE_CS_EXIT_CODE``, default 0, like code-server's own
+                                  idle timeout): an exit after readiness, by condition
 ``FAKE_CS_IGNORE_SIGTERM=1``      ignore SIGTERM (forces SIGKILL escalation)
 ``FAKE_CS_GRANDCHILD=1``          spawn a grandchild in the same group that sleeps
 ``FAKE_CS_GRANDCHILD_IGNORES_SIGTERM=1``  ... and ignores SIGTERM
@@ -26,7 +26,8 @@ Behaviour knobs, all environment variables:
                                   with one connected window whose CLI socket appends each
                                   request POSTed to it to ``path`` (one JSON per line)
 
-Use :func:`install_fake_code_server` to get an executable named ``code-server``.
+Use :func:`install_fake_code_server` to get an executable named ``code-server``; the
+helpers that wait for its processes to end are in :mod:`tests.waiting`.
 """
 
 from __future__ import annotations
@@ -80,38 +81,6 @@ def install_fake_code_server(directory: Path) -> Path:
     return target
 
 
-def process_alive(pid: int) -> bool:
-    """True if ``pid`` exists and is not a zombie (zombies of orphans may never be reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat[stat.rfind(")") + 2 :].split()[0] not in ("Z", "X")
-
-
-def wait_until_gone(pids: list[int], timeout: float = 10.0) -> list[int]:
-    """Wait up to ``timeout`` s for every pid to end; return the survivors."""
-    deadline = time.monotonic() + timeout
-    while True:
-        alive = [pid for pid in pids if process_alive(pid)]
-        if not alive or time.monotonic() >= deadline:
-            return alive
-        time.sleep(0.05)
-
-
-def kill_leftovers(pids: list[int]) -> None:
-    """Test cleanup: SIGKILL whatever is still running."""
-    for pid in pids:
-        if process_alive(pid):
-            os.kill(pid, signal.SIGKILL)
-
-
 class _Heart:
     def __init__(self) -> None:
         self.last_ms = 0
@@ -141,7 +110,25 @@ def _parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
     return options, positional
 
 
-def _handler(heart: _Heart, password: str | None) -> type[http.server.BaseHTTPRequestHandler]:
+class _Answered:
+    """Counts answered ``/healthz`` requests; ``enough`` is set once there are ``limit``."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.count = 0
+        self.lock = threading.Lock()
+        self.enough = threading.Event()
+
+    def add(self) -> None:
+        with self.lock:
+            self.count += 1
+            if self.limit is not None and self.count >= self.limit:
+                self.enough.set()
+
+
+def _handler(
+    heart: _Heart, password: str | None, answered: _Answered
+) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def _send(self, code: int, body: bytes, kind: str = "application/json") -> None:
             self.send_response(code)
@@ -157,6 +144,8 @@ def _handler(heart: _Heart, password: str | None) -> type[http.server.BaseHTTPRe
                 status = "alive" if alive else "expired"
                 body = json.dumps({"status": status, "lastHeartbeat": heart.last_ms})
                 self._send(200, body.encode())
+                self.wfile.flush()
+                answered.add()  # counted once the whole answer is on its way
                 return
             given = urllib.parse.parse_qs(url.query).get("password", [None])[0]
             if password is not None and given != password:
@@ -280,13 +269,13 @@ def main() -> int:
     if os.environ.get("FAKE_CS_EXIT_BEFORE_READY"):
         print("[fake code-server] crashing before ready", flush=True)
         return int(os.environ["FAKE_CS_EXIT_BEFORE_READY"])
-    time.sleep(float(os.environ.get("FAKE_CS_READY_DELAY", "0")))
     host, _, port = options.get("--bind-addr", "127.0.0.1:8080").rpartition(":")
     heart = _Heart()
+    limit = os.environ.get("FAKE_CS_EXIT_AFTER_HEALTHZ")
+    answered = _Answered(int(limit) if limit else None)
+    handler = _handler(heart, password if auth == "password" else None, answered)
     try:
-        server = http.server.ThreadingHTTPServer(
-            (host.strip("[]"), int(port)), _handler(heart, password if auth == "password" else None)
-        )
+        server = http.server.ThreadingHTTPServer((host.strip("[]"), int(port)), handler)
     except OSError as error:
         code = "EADDRINUSE" if error.errno == errno.EADDRINUSE else "EBIND"
         print(f"[fake code-server] error listen {code}: {error} {host}:{port}", flush=True)
@@ -298,15 +287,11 @@ def main() -> int:
     print(f"[fake code-server] HTTP server listening on http://{host}:{port}/", flush=True)
     print(f"[fake code-server] folder {positional[-1] if positional else '(none)'}", flush=True)
     every = float(os.environ.get("FAKE_CS_HEARTBEAT_EVERY", "0"))
-    exit_after = os.environ.get("FAKE_CS_EXIT_AFTER")
-    deadline = time.monotonic() + float(exit_after) if exit_after else None
-    while deadline is None or time.monotonic() < deadline:
+    while True:
         if every:
             heart.beat()
-        pause = every or 3600.0
-        if deadline is not None:
-            pause = min(pause, max(deadline - time.monotonic(), 0.0))
-        time.sleep(pause)
+        if answered.enough.wait(every or None):
+            break
     print("[fake code-server] exiting on its own (like --idle-timeout-seconds)", flush=True)
     return int(os.environ.get("FAKE_CS_EXIT_CODE", "0"))
 

@@ -10,14 +10,22 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import shutil
 import signal
 import tarfile
+import tempfile
 import threading
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from vscode_interactive._errors import CacheError, DownloadError, ExtractionError, HashMismatchError
+from vscode_interactive._errors import (
+    ConfigError,
+    DownloadError,
+    ExtractionError,
+    HashMismatchError,
+)
 from vscode_interactive._ports import (
     ArtifactStore,
     ByteStream,
@@ -35,6 +43,7 @@ from vscode_interactive._ports import (
     ProcessLauncher,
     Wakeup,
 )
+from vscode_interactive.cache._store import blob_name
 
 __all__ = [
     "FakeArtifactStore",
@@ -359,35 +368,43 @@ class FakePortAllocator:
 
 
 class FakeArtifactStore:
-    """An in-memory artifact cache: URL -> bytes, written under ``root`` when fetched.
+    """An in-memory :class:`ArtifactStore` keeping the real cache's contract (pins,
+    trust on first use, hits without the network, archives complete or absent):
+    ``tests/test_artifact_store_contract.py`` runs the same tests on it and on ``Cache``.
 
-    Pins and trust-on-first-use behave like the real cache. ``present`` holds the URLs
-    already stored (a fetch of one is a hit); ``requests`` records every fetch and
-    ``downloads`` the ones that were misses. ``on_request(url)`` runs at the start of each
-    fetch (for barriers), ``failures[url]`` is raised instead of serving.
+    ``content`` is what the network serves (URL -> bytes); :meth:`seed` stores a URL as if
+    an earlier run had fetched it. ``requests`` records every fetch and ``downloads`` the
+    ones that transferred bytes (the misses); ``on_request(url)`` runs at the start of each
+    fetch (for barriers). Files and extracted trees are written under ``root``.
     """
 
     def __init__(self, root: Path, content: Mapping[str, bytes] | None = None) -> None:
         self.root = root
         self.content: dict[str, bytes] = dict(content or {})
-        self.present: set[str] = set()
-        self.recorded: dict[str, str] = {}
         self.requests: list[str] = []
         self.downloads: list[str] = []
-        self.failures: dict[str, CacheError] = {}
         self.on_request: Callable[[str], None] | None = None
+        self._stored: dict[str, bytes] = {}
+        self._trusted: dict[str, str] = {}
 
-    def _serve(self, url: str, sha256: str | None) -> tuple[bytes, str]:
+    def seed(self, url: str) -> None:
+        """Store ``content[url]`` now, as an earlier run would have (not a download)."""
+        data = self.content[url]
+        self._stored[url] = data
+        self._trusted[url] = hashlib.sha256(data).hexdigest()
+
+    def _get(self, url: str, sha256: str | None) -> tuple[bytes, str]:
         self.requests.append(url)
         if self.on_request is not None:
             self.on_request(url)
-        if url in self.failures:
-            raise self.failures[url]
+        pin = _pin(url, sha256)
+        if url in self._stored and pin in (None, self._trusted[url]):
+            return self._stored[url], self._trusted[url]
         if url not in self.content:
-            raise DownloadError(f"fake store: nothing at {url}", url=url)
+            raise DownloadError(f"fake store: could not download {url}: nothing there", url=url)
         data = self.content[url]
         actual = hashlib.sha256(data).hexdigest()
-        expected = sha256 or self.recorded.get(url)
+        expected = pin or self._trusted.get(url)
         if expected is not None and expected != actual:
             raise HashMismatchError(
                 f"sha256 of {url} is {actual}, expected {expected}",
@@ -395,38 +412,69 @@ class FakeArtifactStore:
                 expected=expected,
                 actual=actual,
             )
-        if url not in self.present:
-            self.downloads.append(url)
-            self.present.add(url)
-        self.recorded[url] = actual
+        self.downloads.append(url)
+        self._stored[url] = data
+        self._trusted[url] = actual
         return data, actual
 
     def fetch(self, url: str, sha256: str | None = None) -> Path:
-        data, digest = self._serve(url, sha256)
-        path = self.root / "files" / digest / (url.rstrip("/").rsplit("/", 1)[-1] or "file")
+        data, digest = self._get(url, sha256)
+        path = self.root / "files" / digest / blob_name(url)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         return path
 
     def fetch_archive(self, url: str, sha256: str | None = None) -> Path:
-        data, digest = self._serve(url, sha256)
+        data, digest = self._get(url, sha256)
         target = self.root / "trees" / digest
-        if not target.exists():
-            staging = self.root / "trees" / f".{digest}.tmp"
-            try:
-                with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-                    archive.extractall(staging, filter="data")
-            except tarfile.TarError as error:
-                raise ExtractionError(f"fake store: {url} is not an archive: {error}") from error
-            staging.rename(target)
+        if target.exists():
+            return target
+        staging = Path(tempfile.mkdtemp(prefix=f".{digest}.", dir=self._trees()))
+        try:
+            _extract(data, staging, url)
+        except BaseException:
+            shutil.rmtree(staging)
+            raise
+        staging.rename(target)
         return target
 
+    def _trees(self) -> Path:
+        trees = self.root / "trees"
+        trees.mkdir(parents=True, exist_ok=True)
+        return trees
+
     def recorded_sha256(self, url: str) -> str | None:
-        return self.recorded.get(url)
+        return self._trusted.get(url)
 
     def contains(self, url: str, sha256: str | None = None) -> bool:
-        return url in self.present and sha256 in (None, self.recorded.get(url))
+        pin = _pin(url, sha256)
+        return url in self._stored and pin in (None, self._trusted[url])
+
+
+def _pin(url: str, sha256: str | None) -> str | None:
+    if sha256 is None:
+        return None
+    pin = sha256.strip().lower()
+    if len(pin) != 64 or pin.strip("0123456789abcdef"):
+        raise ConfigError(f"fake store: sha256 for {url} must be 64 hex digits, got {sha256!r}")
+    return pin
+
+
+def _extract(data: bytes, into: Path, url: str) -> None:
+    """tar (any compression) or zip, refusing members that would land outside ``into``."""
+    try:
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for name in archive.namelist():
+                    if name.startswith("/") or ".." in PurePosixPath(name).parts:
+                        raise ExtractionError(f"fake store: {url}: {name} leaves the tree")
+                archive.extractall(into)  # noqa: S202  # every name was checked above
+            return
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            tar.extractall(into, filter="data")
+    except (tarfile.TarError, zipfile.BadZipFile) as error:
+        raise ExtractionError(f"fake store: {url} is not a safe archive: {error}") from error
 
 
 # Static proof that each fake satisfies its Protocol (mypy checks these assignments).

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tests.fake_code_server import install_fake_code_server, wait_until_gone
+from tests.fake_code_server import install_fake_code_server
+from tests.waiting import wait_until_gone
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._supervision._server import ServerOptions
 from vscode_interactive._supervision._supervisor import (
@@ -122,7 +123,7 @@ class LiveRig:
     def assert_nothing_survives(self, result_pid: int | None = None) -> None:
         pids = self.all_pids() + ([result_pid] if result_pid else [])
         assert pids, "the fake server never reported its pids"
-        assert wait_until_gone(pids, 10) == []
+        wait_until_gone(pids, timeout=10)
 
     def assert_state_files_removed(self) -> None:
         for path in (

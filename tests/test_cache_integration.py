@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import multiprocessing
 import os
+import queue as queue_module
 import shutil
 import signal
 import stat
@@ -12,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 from tests.archives import tar_bytes
 from tests.fakes import FakeClock
 from tests.httpserver import LoopbackServer
+from tests.waiting import wait_until
 from vscode_interactive.cache import Cache, DownloadError
 
 pytestmark = pytest.mark.integration
@@ -154,7 +157,22 @@ def test_importing_does_not_import_fsspec() -> None:
 # -- many processes -------------------------------------------------------------------------
 
 
-def _worker(root: str, url: str, lock: bool, barrier: Any, results: Any) -> None:
+class _SayWaiting(logging.Handler):
+    """Puts this process's pid on ``queue`` when the cache logs that it waits for the lock."""
+
+    def __init__(self, queue: Any) -> None:
+        super().__init__(logging.INFO)
+        self.queue = queue
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("waiting for another process fetching"):
+            self.queue.put(os.getpid())
+
+
+def _worker(root: str, url: str, lock: bool, barrier: Any, waiting: Any, results: Any) -> None:
+    logger = logging.getLogger("vscode_interactive")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(_SayWaiting(waiting))
     barrier.wait()
     tree = Cache(root, lock=lock).fetch_archive(url)
     files = sorted(p for p in tree.rglob("*") if p.is_file())
@@ -162,39 +180,55 @@ def _worker(root: str, url: str, lock: bool, barrier: Any, results: Any) -> None
     results.put((str(tree), len(files), digest))
 
 
+def _drain(queue: Any, into: list[int]) -> list[int]:
+    with contextlib.suppress(queue_module.Empty):
+        while True:
+            into.append(queue.get_nowait())
+    return into
+
+
 @pytest.mark.parametrize("lock", [True, False])
 def test_many_processes_fetch_the_same_url(
     tmp_path: Path, http_server: LoopbackServer, lock: bool
 ) -> None:
     """8 barrier-released processes: one transfer with the lock; all get the same tree."""
-    # The server holds the body mid-way until the others have queued (lock) or connected
-    # (no lock), so the processes really overlap; without the lock several transfers happen.
+    # The server holds the body mid-way until the 7 others wait on the lock (they log it)
+    # or, without the lock, until all 8 have asked for it: the processes really overlap.
     files = {f"pkg/f{n:02d}": os.urandom(20_000) for n in range(40)}
     url = http_server.add("/many.tar.gz", tar_bytes(files))
     gate = http_server.stall("/many.tar.gz", after=100_000)
     expected = hashlib.sha256(b"".join(files[name] for name in sorted(files))).hexdigest()
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(8)
-    results = context.Queue()
+    waiting, results = context.Queue(), context.Queue()
     workers = [
-        context.Process(target=_worker, args=(str(tmp_path), url, lock, barrier, results))
+        context.Process(target=_worker, args=(str(tmp_path), url, lock, barrier, waiting, results))
         for _ in range(8)
     ]
     for worker in workers:
         worker.start()
-    deadline = time.monotonic() + (1.5 if lock else 20)
-    while time.monotonic() < deadline and http_server.count("/many.tar.gz") < (2 if lock else 8):
-        time.sleep(0.02)
-    gate.set()
+    try:
+        if lock:
+            seen: list[int] = []
+            wait_until(
+                lambda: len(set(_drain(waiting, seen))) == 7 and http_server.count("/many.tar.gz"),
+                timeout=120,
+                what="one download and 7 processes waiting on its lock",
+            )
+        else:
+            wait_until(
+                lambda: http_server.count("/many.tar.gz") == 8,
+                timeout=120,
+                what="8 downloads at once",
+            )
+    finally:
+        gate.set()
     outcomes = [results.get(timeout=60) for _ in workers]
     for worker in workers:
         worker.join(timeout=30)
         assert worker.exitcode == 0
     assert {outcome for outcome in outcomes} == {(outcomes[0][0], len(files), expected)}
-    if lock:
-        assert http_server.count("/many.tar.gz") == 1
-    else:
-        assert http_server.count("/many.tar.gz") >= 2
+    assert http_server.count("/many.tar.gz") == (1 if lock else 8)
     assert Cache(tmp_path).verify() == []
     assert list((tmp_path / "tmp").iterdir()) == []
     assert [p.name for p in (tmp_path / "trees").iterdir()] == [Path(outcomes[0][0]).parent.name]
@@ -254,13 +288,17 @@ def test_killed_fetch_leaves_nothing_accepted_and_next_call_succeeds(
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "READY"
     if point == "mid-stream":
-        deadline = time.monotonic() + 30
-        while not any(p.stat().st_size >= 700_000 for p in (root / "tmp").glob("*.part")):
-            assert time.monotonic() < deadline and child.poll() is None, child.stderr
-            time.sleep(0.02)
-        while not list((root / "trees").glob(".tmp.*/files/pkg/*")):
-            assert time.monotonic() < deadline, "the streaming extraction should be under way"
-            time.sleep(0.02)
+
+        def part_filled() -> bool:
+            assert child.poll() is None, child.stderr
+            return any(p.stat().st_size >= 700_000 for p in (root / "tmp").glob("*.part"))
+
+        wait_until(part_filled, timeout=30, what="700 kB in the child's .part file")
+        wait_until(
+            lambda: list((root / "trees").glob(".tmp.*/files/pkg/*")),
+            timeout=30,
+            what="the streaming extraction to be under way",
+        )
     else:
         assert child.stdout.readline().strip() == "FROZEN"
     os.kill(child.pid, signal.SIGKILL)
@@ -382,7 +420,7 @@ def test_read_only_cache_serves_hits(http_server: LoopbackServer) -> None:
 
 
 def test_threads_waiting_on_the_lock_share_one_download(
-    tmp_path: Path, http_server: LoopbackServer
+    tmp_path: Path, http_server: LoopbackServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A thread waiting for another's download of the same URL gets the same result."""
     url = http_server.add("/slow.bin", DATA)
@@ -392,10 +430,18 @@ def test_threads_waiting_on_the_lock_share_one_download(
         threading.Thread(target=lambda: results.append(Cache(tmp_path).fetch(url)))
         for _ in range(3)
     ]
+    caplog.set_level(logging.INFO, logger="vscode_interactive.cache")
+
+    def two_waiting() -> bool:
+        waits = [r for r in caplog.records if r.getMessage().startswith("waiting for another")]
+        return len(waits) == 2 and http_server.count("/slow.bin") == 1
+
     for thread in threads:
         thread.start()
-    time.sleep(0.3)
-    gate.set()
+    try:
+        wait_until(two_waiting, timeout=30, what="one download and two threads on its lock")
+    finally:
+        gate.set()
     for thread in threads:
         thread.join(timeout=30)
     assert len(results) == 3 and len(set(results)) == 1

@@ -184,14 +184,38 @@ def test_long_state_dir_uses_an_abstract_socket(tmp_path: Path) -> None:
         request_resume(deep)
 
 
+def _open_fds() -> set[str]:
+    return {entry.name for entry in Path("/proc/self/fd").iterdir()}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="counts descriptors in /proc/self/fd")
 def test_close_is_idempotent(state_dir: Path) -> None:
-    """Closing twice, or without starting, is harmless."""
-    server = ChannelServer(state_dir, Recorder())
-    server.close()
+    """Closing twice, or without starting, is harmless: the second close raises nothing,
+    the first already released the socket file, the listener thread and every descriptor,
+    so the next server starts on the same state directory."""
+    never_started = ChannelServer(state_dir, Recorder())
+    never_started.close()
+    never_started.close()
+    assert not state_dir.exists()  # closing creates nothing
+
+    fds, threads = _open_fds(), set(threading.enumerate())
     started = ChannelServer(state_dir, Recorder())
     started.start()
+    assert request_resume(state_dir) == "ack resume"
     started.close()
     started.close()
+    assert not (state_dir / "resume.sock").exists()
+    assert set(threading.enumerate()) <= threads
+    assert _open_fds() <= fds
+    with pytest.raises(ResumeError, match="no vscode-interactive session is listening"):
+        request_resume(state_dir)
+
+    successor = ChannelServer(state_dir, Recorder())
+    successor.start()
+    try:
+        assert request_resume(state_dir) == "ack resume"
+    finally:
+        successor.close()
 
 
 def test_session_handler_answers_status_resume_and_unknown_commands() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.fake_code_server import kill_leftovers
 from tests.live_session import LiveRig
+from tests.waiting import kill_leftovers
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._supervision._channel import ChannelServer, Reply
 from vscode_interactive._supervision._policy import Outcome

@@ -7,12 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import kill_leftovers, process_alive, wait_until_gone
+from tests.waiting import kill_leftovers, process_alive, wait_until, wait_until_gone
 from vscode_interactive._supervision import _guardian
 
 pytestmark = pytest.mark.integration
@@ -47,14 +46,12 @@ def python(code: str) -> list[str]:
 
 
 def read_pids(path: Path, count: int) -> list[int]:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if path.exists() and path.read_text().strip():
-            pids: list[int] = json.loads(path.read_text())
-            if len(pids) >= count:
-                return pids
-        time.sleep(0.02)
-    raise AssertionError(f"no pids in {path}")
+    def pids() -> list[int]:
+        text = path.read_text() if path.exists() else ""
+        found: list[int] = json.loads(text) if text.strip() else []
+        return found if len(found) >= count else []
+
+    return wait_until(pids, timeout=10, what=f"{count} pid(s) in {path}")
 
 
 # A child that ignores SIGTERM and starts a grandchild (same group) that ignores it too.
@@ -93,7 +90,7 @@ def test_sigterm_to_the_guardian_alone_clears_the_whole_group(tmp_path: Path) ->
     try:
         os.kill(guardian.pid, signal.SIGTERM)
         guardian.wait(10)
-        assert wait_until_gone([guardian.pid, *pids], 10) == []
+        wait_until_gone([guardian.pid, *pids], timeout=10)
     finally:
         kill_leftovers(pids)
         assert guardian.stdout is not None

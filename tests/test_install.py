@@ -210,7 +210,7 @@ def test_config_executable_beats_path(world: World, tmp_path: Path) -> None:
 def test_path_beats_the_cache(world: World, tmp_path: Path) -> None:
     """code-server on PATH is used before the cached archive; its version comes from the
     release's package.json next to bin/."""
-    world.store.present.add(CS_URL.format(arch=HOST.value))
+    world.store.seed(CS_URL.format(arch=HOST.value))
     world.on_path = _executable(tmp_path / "path-cs", "7.8.9")
     installation = world.install()
     assert (installation.source, installation.version) == ("path", "7.8.9")
@@ -231,7 +231,7 @@ def test_path_executable_without_package_json_runs_version_once(
 def test_cache_beats_download(world: World) -> None:
     """An archive already in the cache is used without a download and reported as such."""
     cs_url = CS_URL.format(arch=HOST.value)
-    world.store.present.add(cs_url)
+    world.store.seed(cs_url)
     installation = world.install()
     assert installation.source == "cache"
     assert cs_url not in world.store.downloads

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from tests.artifacts import (
 )
 from tests.fakes import FakeEnvironment
 from tests.httpserver import LoopbackServer
+from tests.waiting import wait_until
 from vscode_interactive import Installation, VscodeConfig, ensure_installed
 from vscode_interactive._errors import CacheError, HashMismatchError, InstallError
 from vscode_interactive._extension._pack import own_extension
@@ -224,14 +224,16 @@ def test_fetches_run_concurrently(setup: Setup) -> None:
     all_arrived = threading.Event()
 
     def release_when_all_arrived() -> None:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not all_arrived.is_set():
-            if all(setup.server.count(path) == 1 for path in paths):
-                all_arrived.set()
-            else:
-                time.sleep(0.01)
-        for gate in gates:
-            gate.set()
+        try:
+            wait_until(
+                lambda: all(setup.server.count(path) == 1 for path in paths),
+                timeout=60,
+                what=f"a request for each of {paths}",
+            )
+            all_arrived.set()
+        finally:
+            for gate in gates:
+                gate.set()
 
     watcher = threading.Thread(target=release_when_all_arrived)
     watcher.start()
@@ -348,19 +350,23 @@ def test_cli_other_arch_fetches_without_installing(setup: Setup) -> None:
 def test_install_killed_mid_download_is_not_mistaken_for_done(setup: Setup) -> None:
     """SIGKILL during the archive download leaves nothing a later call accepts as
     installed: the next call downloads again and installs."""
-    gate = setup.server.stall(setup.archive_path, after=len(setup.archive) // 2)
+    half = len(setup.archive) // 2
+    gate = setup.server.stall(setup.archive_path, after=half)
     child = subprocess.Popen(
         [sys.executable, "-m", "vscode_interactive", "install"],
         env=_cli_env(setup),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    temp_dir = setup.tmp / "cli-cache" / "tmp"
+
+    def first_half_on_disk() -> bool:
+        assert child.poll() is None, "the install ended before the download was held"
+        return any(part.stat().st_size >= half for part in temp_dir.glob("*.part"))
+
     try:
-        deadline = time.monotonic() + 60
-        while setup.server.count(setup.archive_path) == 0 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert setup.server.count(setup.archive_path) == 1, "the download never started"
-        time.sleep(0.3)  # let the first half reach the child's temporary file
+        wait_until(first_half_on_disk, timeout=60, what=f"{half} bytes in {temp_dir}/*.part")
+        assert setup.server.count(setup.archive_path) == 1
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait(30)

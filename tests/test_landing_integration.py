@@ -11,7 +11,6 @@ import importlib
 import json
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 
 from tests.fake_code_server import install_fake_code_server
 from tests.fakes import FakeEnvironment
+from tests.waiting import wait_until
 from vscode_interactive._install._arch import current_arch
 from vscode_interactive._install._ensure import Installation
 from vscode_interactive._session import RealSteps, Session, SessionConfig
@@ -69,16 +69,6 @@ def train(tmp_path: Path) -> Iterator[Callable[[float], float]]:
         sys.modules.pop("vi_landing_job", None)
 
 
-def wait_for(probe: Callable[[], Any], what: str, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
@@ -122,14 +112,17 @@ def test_failing_job_banner_and_greeting_on_the_fake_server(
     runner = threading.Thread(target=run)
     runner.start()
     try:
-        info = wait_for(
-            lambda: (
-                (read_json(layout.session_info) or {}).get("state") == "running"
-                and read_json(layout.session_info)
-            ),
-            "a running session",
+
+        def running() -> dict[str, Any] | None:
+            info = read_json(layout.session_info)
+            return info if isinstance(info, dict) and info.get("state") == "running" else None
+
+        info = wait_until(running, timeout=20, what="a running session")
+        requests = wait_until(
+            lambda: record.read_text() if record.exists() else None,
+            timeout=20,
+            what="a greeting",
         )
-        requests = wait_for(lambda: record.exists() and record.read_text(), "a greeting")
         banner = capsys.readouterr().err.splitlines()
         raised = SourceLocation(workspace / "vi_landing_job.py", 4)
         front = SourceLocation(layout.front_page, 1)

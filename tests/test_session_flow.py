@@ -12,15 +12,15 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import install_fake_code_server, kill_leftovers, wait_until_gone
+from tests.fake_code_server import install_fake_code_server
 from tests.httpserver import LoopbackServer
+from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive._layout import StateLayout
 
 pytestmark = pytest.mark.integration
@@ -78,17 +78,16 @@ class Job:
 
     def wait_running(self, timeout: float = 30) -> dict[str, object]:
         """Wait until the supervisor's session file says the IDE is up."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def running() -> dict[str, object]:
             assert self.process.poll() is None, self.process.communicate()
             try:
                 info: dict[str, object] = json.loads(self.layout.session_info.read_text())
             except (OSError, ValueError):
-                info = {}
-            if info.get("state") == "running":
-                return info
-            time.sleep(0.05)
-        raise AssertionError("the IDE never came up")
+                return {}
+            return info if info.get("state") == "running" else {}
+
+        return wait_until(running, timeout=timeout, what="the session file to say 'running'")
 
     def server_pids(self) -> list[int]:
         pids: list[int] = json.loads(self.pids_file.read_text())
@@ -183,7 +182,7 @@ def test_fail_debug_fix_resume_returns_fixed_value(
     assert "RESULT 0.0" in out
     assert "ZeroDivisionError" in err  # the first failure was logged before the IDE opened
     assert job.hooks.read_text().splitlines() == ["pre", "post"]
-    assert wait_until_gone(job.server_pids()) == []
+    wait_until_gone(job.server_pids())
     assert not job.layout.session_info.exists()
     assert not (job.workspace / ".vscode").exists()  # ours went to the workspace file
     assert job.layout.workspace_file.is_file()
@@ -199,7 +198,7 @@ def test_idle_timeout_fails_job_with_original_cause(start_job: object) -> None:
     assert "The above exception was the direct cause" in err
     assert err.index("ZeroDivisionError") < err.index("IdleTimeoutError: the IDE")
     assert job.hooks.read_text().splitlines() == ["pre", "post"]
-    assert wait_until_gone(job.server_pids()) == []
+    wait_until_gone(job.server_pids())
 
 
 def test_sigterm_to_job_stops_server_and_exits_like_signalled(start_job: object) -> None:
@@ -210,7 +209,7 @@ def test_sigterm_to_job_stops_server_and_exits_like_signalled(start_job: object)
     job.process.communicate(timeout=60)
     assert job.process.returncode == 128 + 15
     assert job.hooks.read_text().splitlines() == ["pre", "post"]
-    assert wait_until_gone(job.server_pids()) == []
+    wait_until_gone(job.server_pids())
 
 
 def test_disabled_session_downloads_nothing(tmp_path: Path, job_env: dict[str, str]) -> None:

@@ -21,11 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import (
-    kill_leftovers,
-    wait_until_gone,
-)
 from tests.live_session import Env, LiveRig, Session
+from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive import ServerStartError
 from vscode_interactive._supervision._channel import request_resume, request_status
 from vscode_interactive._supervision._policy import Outcome
@@ -78,16 +75,13 @@ def test_password_reaches_the_server_only_through_env_and_activity_counts(rig: L
     with urllib.request.urlopen(f"{url}/?password={password}", timeout=5) as page:
         assert page.status == 200
     assert (rig.layout.root / "xdg-data" / "code-server" / "heartbeat").exists()
-    deadline = time.monotonic() + 5
 
-    def last_activity() -> float:
+    def activity_seen() -> bool:
         value = session.supervisor.status()["last_activity"]
         assert isinstance(value, float)
-        return value
+        return value >= viewed_at - 0.01
 
-    while last_activity() < viewed_at - 0.01:  # the next probe sees the heartbeat
-        assert time.monotonic() < deadline, session.supervisor.status()
-        time.sleep(0.05)
+    wait_until(activity_seen, timeout=20, what="the next probe to see the page view")
     request_resume(rig.layout.root)
     rig.assert_nothing_survives(session.finish().server_pid)
 
@@ -103,8 +97,9 @@ def test_idle_timeout_stops_everything(rig: LiveRig) -> None:
 
 
 def test_server_exiting_zero_by_itself_is_server_exited(rig: LiveRig) -> None:
-    """code-server's own idle exit (code 0) comes through the guardian as SERVER_EXITED, 0."""
-    rig.knobs["FAKE_CS_EXIT_AFTER"] = "0.3"
+    """code-server's own idle exit (code 0) comes through the guardian as SERVER_EXITED, 0:
+    the fake exits right after answering the supervisor's first /healthz (ready, then gone)."""
+    rig.knobs["FAKE_CS_EXIT_AFTER_HEALTHZ"] = "1"
     result = rig.session().finish()
     assert (result.outcome, result.exit_code) == (Outcome.SERVER_EXITED, 0)
     assert "exiting on its own" in result.log_tail
@@ -262,7 +257,7 @@ def test_sigkill_of_the_supervisor_leaves_no_server_process(rig: LiveRig) -> Non
     child.wait(10)
     assert child.stdout is not None
     child.stdout.close()
-    assert wait_until_gone([*rig.guardian_pids, server, grandchild], 10) == []
+    wait_until_gone([*rig.guardian_pids, server, grandchild], timeout=10)
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux-only")
@@ -277,4 +272,4 @@ def test_parent_death_signal_reaches_the_server_without_guardian(rig: LiveRig) -
     child.wait(10)
     assert child.stdout is not None
     child.stdout.close()
-    assert wait_until_gone([server], 10) == []
+    wait_until_gone([server], timeout=10)

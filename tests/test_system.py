@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
 from vscode_interactive._system._network import (
     FsspecFetcher,
     SocketPortAllocator,
@@ -127,18 +128,18 @@ def test_launcher_kills_whole_group_including_grandchild(tmp_path: Path) -> None
     handle = PopenLauncher().launch(
         [sys.executable, "-c", script], env=dict(os.environ), log_path=log
     )
-    deadline = time.monotonic() + 10
-    while "started" not in (log.read_text() if log.exists() else ""):
-        assert time.monotonic() < deadline, "child never started"
-        time.sleep(0.02)
+    wait_until(
+        lambda: "started" in (log.read_text() if log.exists() else ""),
+        timeout=10,
+        what="the child to log 'started'",
+    )
     assert os.getpgid(handle.pid) == handle.pid
     assert handle.poll() is None and handle.group_alive()
     handle.signal_group(signal.SIGKILL)
     assert handle.wait(5) == -signal.SIGKILL
-    deadline = time.monotonic() + 5
-    while handle.group_alive():
-        assert time.monotonic() < deadline, "grandchild survived SIGKILL of the group"
-        time.sleep(0.02)
+    wait_until(
+        lambda: not handle.group_alive(), timeout=10, what="the grandchild to die with its group"
+    )
     handle.signal_group(signal.SIGTERM)  # no error once the group is gone
 
 
@@ -187,9 +188,7 @@ def test_pipe_wakeup_notify_cuts_a_wait_short_and_is_consumed() -> None:
         assert wakeup.wait(0.01) is False
         timer = threading.Timer(0.05, wakeup.notify)
         timer.start()
-        start = time.monotonic()
-        assert wakeup.wait(30) is True
-        assert time.monotonic() - start < 25
+        assert wakeup.wait(30) is True  # False would mean the whole 30 s passed
         timer.join()
         wakeup.notify()
         wakeup.notify()
@@ -216,10 +215,11 @@ def test_port_allocator_finds_free_ports_and_sees_taken_ones() -> None:
 def test_group_of_only_zombies_is_not_alive() -> None:
     """A leader that exited but is not yet reaped (a zombie) does not keep the group alive."""
     handle = PopenLauncher().launch([sys.executable, "-c", "pass"], env=dict(os.environ))
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{handle.pid}/stat").read_text().split()[2] != "Z":
-        assert time.monotonic() < deadline, "child never exited"
-        time.sleep(0.02)
+    wait_until(
+        lambda: Path(f"/proc/{handle.pid}/stat").read_text().split()[2] == "Z",
+        timeout=10,
+        what="the child to exit (a zombie, not reaped)",
+    )
     assert _group_has_live_member(handle.pid) is False
     assert handle.group_alive() is False
 

@@ -35,6 +35,7 @@ from vscode_interactive._install._arch import Arch, current_arch
 from vscode_interactive._install._extensions import read_installed
 from vscode_interactive._system._processes import SubprocessRunner
 from vscode_interactive.cache import Cache
+from vscode_interactive.cache._store import url_key
 
 pytestmark = pytest.mark.integration
 
@@ -358,14 +359,17 @@ def test_install_killed_mid_download_is_not_mistaken_for_done(setup: Setup) -> N
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    # The archive's own temporary file (the .vsix downloads have theirs, as big as half
+    # the archive): <cache>/tmp/<first 16 hex of the URL's key>.<unique>.part
+    temp = f"{url_key(setup.server.url(setup.archive_path))[:16]}.*.part"
     temp_dir = setup.tmp / "cli-cache" / "tmp"
 
     def first_half_on_disk() -> bool:
         assert child.poll() is None, "the install ended before the download was held"
-        return any(part.stat().st_size >= half for part in temp_dir.glob("*.part"))
+        return any(part.stat().st_size >= half for part in temp_dir.glob(temp))
 
     try:
-        wait_until(first_half_on_disk, timeout=60, what=f"{half} bytes in {temp_dir}/*.part")
+        wait_until(first_half_on_disk, timeout=60, what=f"{half} bytes in {temp_dir}/{temp}")
         assert setup.server.count(setup.archive_path) == 1
     finally:
         child.send_signal(signal.SIGKILL)

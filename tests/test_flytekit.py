@@ -2,10 +2,10 @@
 
 flytekit replaces ``sys.excepthook`` and makes temporary directories when imported, so each
 scenario runs in its own interpreter and this process never imports it. flytekit is in the
-``test`` extra; on Python 3.10-3.12 a missing flytekit fails these tests (it is a broken
-test install, not a reason to skip). No flytekit release installs on Python 3.13 (every one
-says ``Requires-Python < 3.13``): there the tests that need it are skipped with that reason,
-and the ones about running *without* flytekit run everywhere.
+``test`` extra. The tests that need it carry the ``flytekit`` marker and fail, never skip,
+when it is missing. No flytekit release installs on Python 3.13 (every one says
+``Requires-Python < 3.13``): deselect them there with ``-m "not flytekit"`` (``.ci/run``
+does); the ones about running *without* flytekit run everywhere.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import install_fake_code_server, kill_leftovers, wait_until_gone
+from tests.fake_code_server import install_fake_code_server
+from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive._compat._flytekit import (
     FLYTEKIT_MODULE,
     flytekit_local_execution,
@@ -47,11 +47,14 @@ SESSION_MODULES = [
 
 @pytest.fixture
 def flytekit_installed() -> None:
-    """flytekit must be importable here, except on a Python no flytekit release supports."""
+    """flytekit must be importable here: a missing one fails (it never skips)."""
     if HAVE_FLYTEKIT:
         return
     if sys.version_info >= (3, 13):
-        pytest.skip("no flytekit release installs on Python 3.13+ (Requires-Python < 3.13)")
+        pytest.fail(
+            "no flytekit release installs on Python 3.13+ (Requires-Python < 3.13): "
+            'deselect these tests with -m "not flytekit"'
+        )
     pytest.fail("flytekit is missing: install the test extra, pip install -e '.[test]'")
 
 
@@ -138,6 +141,7 @@ def pipeline(sizes: list[int]) -> float:
 """
 
 
+@pytest.mark.flytekit
 @pytest.mark.usefixtures("flytekit_installed")
 def test_serialized_task_carries_the_console_link(tmp_path: Path, job_env: dict[str, str]) -> None:
     """flytekit's own translator puts ``link_type: vscode`` and the port into the task
@@ -214,6 +218,7 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, objec
     return last_json(done), workspace
 
 
+@pytest.mark.flytekit
 @pytest.mark.usefixtures("flytekit_installed")
 def test_local_workflow_run_raises_the_task_error_and_starts_nothing(
     local_run: tuple[dict[str, object], Path],
@@ -227,6 +232,7 @@ def test_local_workflow_run_raises_the_task_error_and_starts_nothing(
     assert not StateLayout.for_workspace(workspace).root.exists()
 
 
+@pytest.mark.flytekit
 @pytest.mark.usefixtures("flytekit_installed")
 def test_local_task_call_is_a_plain_call(local_run: tuple[dict[str, object], Path]) -> None:
     """Calling the task itself locally returns the function's value (two calls in all)."""
@@ -235,6 +241,7 @@ def test_local_task_call_is_a_plain_call(local_run: tuple[dict[str, object], Pat
     assert report["calls"] == 2
 
 
+@pytest.mark.flytekit
 @pytest.mark.usefixtures("flytekit_installed")
 def test_explicit_settings_win_over_flytekits_state(
     tmp_path: Path, job_env: dict[str, str]
@@ -345,19 +352,18 @@ def pod_job(
 
 
 def wait_running(layout: StateLayout, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    def running() -> bool:
         assert process.poll() is None, process.communicate()
         try:
             state = json.loads(layout.session_info.read_text()).get("state")
         except (OSError, ValueError):
-            state = None
-        if state == "running":
-            return
-        time.sleep(0.05)
-    raise AssertionError("the IDE never came up")
+            return False
+        return bool(state == "running")
+
+    wait_until(running, timeout=60, what="the session file to say 'running'")
 
 
+@pytest.mark.flytekit
 def test_task_on_a_flyte_cluster_opens_the_ide_and_resumes(
     pod_job: subprocess.Popen[str], tmp_path: Path, job_env: dict[str, str]
 ) -> None:
@@ -406,7 +412,7 @@ def test_task_on_a_flyte_cluster_opens_the_ide_and_resumes(
         timeout=60,
     )
     assert json.loads(decoded.stdout) == {"o0": 0.0}
-    assert wait_until_gone(json.loads((tmp_path / "pids.json").read_text())) == []
+    wait_until_gone(json.loads((tmp_path / "pids.json").read_text()))
 
 
 BLOCK_FLYTEKIT = """
@@ -448,7 +454,11 @@ print(json.dumps({
 """
 
 
-@pytest.mark.parametrize("installed", [False, True], ids=["not installed", "installed, unused"])
+@pytest.mark.parametrize(
+    "installed",
+    [False, pytest.param(True, marks=pytest.mark.flytekit)],
+    ids=["not installed", "installed, unused"],
+)
 def test_without_flytekit_in_the_job_nothing_of_it_is_imported(
     tmp_path: Path, job_env: dict[str, str], installed: bool, request: pytest.FixtureRequest
 ) -> None:

@@ -7,7 +7,6 @@ import logging
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from tests.fakes import FakeEnvironment, FakeStore
 from tests.test_session import FakeSteps, result
+from tests.waiting import wait_until
 from vscode_interactive import IdleTimeoutError
 from vscode_interactive._distributed._job import JobSeams
 from vscode_interactive._distributed._ranks import RankInfo
@@ -32,11 +32,8 @@ DEADLINE = 30.0
 NAMESPACE = "vscode_interactive/job-7"
 
 
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    wait_until(condition, timeout=DEADLINE, what=what, interval=0.01)
 
 
 @pytest.fixture
@@ -150,13 +147,13 @@ def test_failing_rank_hosts_the_only_ide_and_both_resume(job2: Job, job_module: 
     page = job2.tmp / "ws" / ".vscode-interactive" / "DEBUGGING.md"
 
     def user_fixes_after_rank_0_parked() -> None:
-        wait_until(lambda: job2.store.check([job2.key("r0/arrival/2")]), "rank 0 to park")
-        wait_until(lambda: "RuntimeError: collective timed out" in page.read_text(), "table")
+        wait_for(lambda: job2.store.check([job2.key("r0/arrival/2")]), "rank 0 to park")
+        wait_for(lambda: "RuntimeError: collective timed out" in page.read_text(), "table")
         job_module.write_text(FIXED)
 
     host_steps.before_outcome.append(user_fixes_after_rank_0_parked)
     host = job2.start(1, host_steps, fail_on=(1,))
-    wait_until(lambda: job2.store.check([job2.key("r0/host")]), "a host")
+    wait_for(lambda: job2.store.check([job2.key("r0/host")]), "a host")
     parked = job2.start(0, parked_steps, fail_on=(1,))
     assert host.result(DEADLINE) == 11
     assert parked.result(DEADLINE) == 1
@@ -209,11 +206,11 @@ def test_a_resumed_call_that_fails_again_opens_the_next_round(job2: Job, job_mod
     host = FakeSteps(job2.tmp, [result(Outcome.RESUMED), result(Outcome.RESUMED)])
     finished = job2.key("finished")
     host.before_outcome += [
-        lambda: wait_until(lambda: job2.store.check([finished]), "rank 0 to finish"),
+        lambda: wait_for(lambda: job2.store.check([finished]), "rank 0 to finish"),
         lambda: job_module.write_text(FIXED),
     ]
     futures = [job2.start(1, host, fail_on=(1,))]
-    wait_until(lambda: job2.store.check([job2.key("r0/host")]), "a host")
+    wait_for(lambda: job2.store.check([job2.key("r0/host")]), "a host")
     # Rank 0's call succeeds; it reports "finished", so no resume waits for it to park.
     futures.append(job2.start(0, FakeSteps(job2.tmp, []), fail_on=()))
     assert [f.result(DEADLINE) for f in futures] == [11, 0]
@@ -298,9 +295,9 @@ def test_parked_ranks_log_who_holds_the_session(
     host.before_outcome.append(announce_then_wait)
     with caplog.at_level(logging.INFO, logger="vscode_interactive"):
         first = job2.start(0, host, fail_on=(0, 1))
-        wait_until(lambda: job2.store.check([job2.key("r0/host")]), "a host")
+        wait_for(lambda: job2.store.check([job2.key("r0/host")]), "a host")
         second = job2.start(1, FakeSteps(job2.tmp, []), fail_on=(0, 1))
-        wait_until(lambda: "is at http://127.0.0.1:9/?folder=x" in caplog.text, "the URL log")
+        wait_for(lambda: "is at http://127.0.0.1:9/?folder=x" in caplog.text, "the URL log")
         announced.set()
         for future in (first, second):
             with pytest.raises(IdleTimeoutError):

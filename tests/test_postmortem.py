@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.dap import DapClient, DapError
+from tests.waiting import wait_until
 from vscode_interactive._errors import DebuggerError
 
 pytestmark = pytest.mark.integration
@@ -221,13 +221,15 @@ def test_close_releases_a_stopped_client_and_removes_the_debugger(job: JobProces
     assert state["threads"] == ["MainThread"]
     assert state["sigint"] == job.before["sigint"]
     assert state["sigterm"] == job.before["sigterm"]
-    deadline = time.monotonic() + TIMEOUT
-    while True:
+
+    def port_closed() -> bool:
         try:
             socket.create_connection(("127.0.0.1", job.port), timeout=1).close()
         except ConnectionRefusedError:
-            break
-        assert time.monotonic() < deadline, "the post-mortem port stayed open"
+            return True
+        return False
+
+    wait_until(port_closed, timeout=TIMEOUT, what=f"the post-mortem port {job.port} to close")
 
 
 def test_a_new_failure_after_close_opens_a_new_post_mortem(job: JobProcess) -> None:

@@ -16,14 +16,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import install_fake_code_server, kill_leftovers, wait_until_gone
+from tests.fake_code_server import install_fake_code_server
+from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive._layout import StateLayout
 
 pytestmark = [pytest.mark.distributed, pytest.mark.integration]
@@ -93,13 +93,17 @@ class TorchrunJob:
         return self.output.read_text(errors="replace")
 
     def wait_for(self, condition: Callable[[], bool], what: str) -> None:
-        deadline = time.monotonic() + DEADLINE
-        while not condition():
+        def met() -> bool:
+            if condition():
+                return True
             if self.process.poll() is not None and not condition():
                 raise AssertionError(f"torchrun exited before {what}:\n{self.text()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}:\n{self.text()}")
-            time.sleep(0.05)
+            return False
+
+        try:
+            wait_until(met, timeout=DEADLINE, what=what, interval=0.05)
+        except AssertionError as error:
+            raise AssertionError(f"{error}:\n{self.text()}") from None
 
     def wait_in_output(self, pattern: str) -> re.Match[str]:
         found: list[re.Match[str]] = []
@@ -125,10 +129,10 @@ class TorchrunJob:
         return self.session_info()
 
     def finish(self) -> int:
-        deadline = time.monotonic() + DEADLINE
-        while self.process.poll() is None:
-            assert time.monotonic() < deadline, f"torchrun never exited:\n{self.text()}"
-            time.sleep(0.05)
+        try:
+            self.process.wait(DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"torchrun never exited:\n{self.text()}") from None
         return self.process.returncode
 
     def rank_pids(self) -> list[int]:
@@ -255,7 +259,7 @@ def test_rank_1_fails_rank_0_parks_and_both_resume(torchrun: Callable[..., Torch
     assert "RESULT rank=0 value=6.0" in text and "RESULT rank=1 value=6.0" in text
     assert "rebuilt the default process group (gloo, rank 0 of 2" in text
     _one_ide(text)
-    assert wait_until_gone(job.rank_pids() + job.server_pids()) == []
+    wait_until_gone(job.rank_pids() + job.server_pids())
 
 
 def test_ranks_failing_at_once_get_one_ide_listing_both(
@@ -283,7 +287,7 @@ def test_ranks_failing_at_once_get_one_ide_listing_both(
     text = job.text()
     assert "RESULT rank=0 value=6.0" in text and "RESULT rank=1 value=6.0" in text
     _one_ide(text)
-    assert wait_until_gone(job.rank_pids() + job.server_pids()) == []
+    wait_until_gone(job.rank_pids() + job.server_pids())
 
 
 def test_idle_timeout_fails_both_ranks(torchrun: Callable[..., TorchrunJob]) -> None:
@@ -300,4 +304,4 @@ def test_idle_timeout_fails_both_ranks(torchrun: Callable[..., TorchrunJob]) -> 
     )
     assert "RuntimeError" in text and "ValueError: rank 1: bad learning rate" in text
     _one_ide(text)
-    assert wait_until_gone(job.rank_pids() + job.server_pids()) == []
+    wait_until_gone(job.rank_pids() + job.server_pids())

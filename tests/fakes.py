@@ -56,6 +56,7 @@ __all__ = [
     "FakeInterrupts",
     "FakeLauncher",
     "FakePortAllocator",
+    "FakePostMortem",
     "FakeProcess",
     "FakeWakeup",
 ]
@@ -559,3 +560,19 @@ def _store_conformance() -> None:
     from vscode_interactive._distributed._store import CoordinationStore
 
     _s: CoordinationStore = FakeStore()
+
+
+@dataclass
+class FakePostMortem:
+    """A held failure: records whether (and when, by ``log``) it was closed."""
+
+    failure: BaseException
+    host: str = "127.0.0.1"
+    port: int = 5678
+    closed: bool = False
+    log: list[str] | None = None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.log is not None:
+            self.log.append("close post-mortem")

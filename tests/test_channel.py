@@ -244,3 +244,20 @@ def test_session_handler_answers_status_resume_and_unknown_commands() -> None:
         "ok": False,
         "message": "unknown command 'reboot'",
     }
+
+
+def test_abort_is_answered_like_resume_and_unknown_without_a_handler() -> None:
+    """'abort' reaches its callback (a refusal is sent back); without one it is unknown."""
+
+    def abort() -> str:
+        raise ResumeError("already ending (idle)")
+
+    with_abort = command_handler(resume=lambda: "r", status=dict, abort=lambda: "aborting")
+    assert with_abort("abort", {"command": "abort"}) == {"ok": True, "message": "aborting"}
+    refusing = command_handler(resume=lambda: "r", status=dict, abort=abort)
+    assert refusing("abort", {"command": "abort"}) == {
+        "ok": False,
+        "message": "already ending (idle)",
+    }
+    without = command_handler(resume=lambda: "r", status=dict)
+    assert without("abort", {"command": "abort"})["ok"] is False

@@ -130,3 +130,25 @@ def test_status_and_resume_against_a_live_supervisor(
         rig.assert_nothing_survives()
     finally:
         kill_leftovers(rig.all_pids())
+
+
+def test_abort_confirmed_with_yes_sends_abort(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fake_session: FakeSession
+) -> None:
+    """abort --yes sends 'abort' and prints the acknowledgement."""
+    assert main(["abort", "--yes", "--workspace", str(tmp_path)]) == 0
+    assert "accepted" in capsys.readouterr().out
+    assert fake_session.commands == ["abort"]
+
+
+def test_abort_without_terminal_and_without_yes_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fake_session: FakeSession,
+) -> None:
+    """Piped stdin and no --yes: exit 2; nothing is sent."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    assert main(["abort", "--workspace", str(tmp_path)]) == EXIT_USAGE
+    assert "pass --yes" in capsys.readouterr().err
+    assert fake_session.commands == []

@@ -270,3 +270,10 @@ def test_done_is_terminal() -> None:
     done = replace(running(), phase=Phase.DONE, outcome=Outcome.RESUMED)
     state, action = step(done, obs(T0 + 9, interrupts=5), LIMITS)
     assert state == done and action.kind is ActionKind.FINISH
+
+
+def test_abort_request_ends_the_session_as_aborted_before_a_resume() -> None:
+    """An explicit abort stops the IDE with ABORTED, even when a resume came at once."""
+    both = obs(T0 + 11, abort_requested=True, resume_requested=True)
+    state, _ = step(running(), both, LIMITS)
+    assert (state.phase, state.outcome) == (Phase.STOPPING, Outcome.ABORTED)

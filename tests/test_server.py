@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -256,3 +257,18 @@ def test_banner_says_where_edits_are_saved() -> None:
         url="u", port=1, password_file=None, state_dir=Path("/s"), in_kubernetes=False
     )
     assert "Your edits" not in plain
+
+
+def test_banner_first_step_is_the_post_mortem_when_the_job_holds_the_failure() -> None:
+    """With a post-mortem, one line says F5 inspects the failure where it happened."""
+    common: dict[str, Any] = {
+        "url": "http://127.0.0.1:8080",
+        "port": 8080,
+        "password_file": None,
+        "state_dir": Path("/s"),
+        "in_kubernetes": False,
+    }
+    with_pm = render_banner(**common, post_mortem=True)
+    first = [line for line in with_pm.splitlines() if "First:" in line]
+    assert first == ["  First:     press F5: inspect the failure where it happened (live locals)"]
+    assert "First:" not in render_banner(**common)

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeEnvironment
-from vscode_interactive import ConfigError, IdleTimeoutError, ServerExitedError
+from tests.fakes import FakeEnvironment, FakePostMortem
+from vscode_interactive import ConfigError, IdleTimeoutError, ResumeError, ServerExitedError
 from vscode_interactive._context import ExecutionContext, ExecutionContextManager
+from vscode_interactive._errors import DebuggerError
 from vscode_interactive._install._arch import current_arch
 from vscode_interactive._install._ensure import Installation
 from vscode_interactive._session import ENV_ENABLE, Session, SessionConfig, summarize_failure
@@ -48,6 +49,17 @@ class FakeSteps:
     failures_shown: list[BaseException | None] = field(default_factory=list)
     summaries: list[str | None] = field(default_factory=list)
     options: list[ServerOptions] = field(default_factory=list)
+    post_mortems: list[FakePostMortem] = field(default_factory=list)
+    endpoints: list[tuple[str, int] | None] = field(default_factory=list)
+    debugger_error: Exception | None = None
+
+    def post_mortem(self, failure: BaseException) -> FakePostMortem:
+        self.calls.append("post-mortem")
+        if self.debugger_error is not None:
+            raise self.debugger_error
+        held = FakePostMortem(failure, port=5678 + len(self.post_mortems), log=self.calls)
+        self.post_mortems.append(held)
+        return held
 
     def install(self, config: SessionConfig) -> Installation:
         self.calls.append("install")
@@ -70,11 +82,19 @@ class FakeSteps:
         *,
         config: SessionConfig,
         failure: BaseException | None,
+        post_mortem: tuple[str, int] | None = None,
     ) -> WorkspaceFiles:
         self.calls.append("prepare")
         self.failures_shown.append(failure)
+        self.endpoints.append(post_mortem)
         return prepare_workspace(
-            fn, args, kwargs, layout=config.layout(), python=sys.executable, failure=failure
+            fn,
+            args,
+            kwargs,
+            layout=config.layout(),
+            python=sys.executable,
+            failure=failure,
+            post_mortem=post_mortem,
         )
 
     def supervise(
@@ -132,8 +152,11 @@ def test_resume_reloads_the_edited_function_and_returns_its_value(
     )
     session = make_session(tmp_path, steps, run_task_first=True)
     assert session.run(load_divide(), 1, 0) == float("inf")
-    assert steps.calls == ["install", "prepare", "supervise"]
+    assert steps.calls == ["install", "post-mortem", "prepare", "supervise", "close post-mortem"]
     assert isinstance(steps.failures_shown[0], ZeroDivisionError)
+    assert steps.post_mortems[0].failure is steps.failures_shown[0]
+    assert steps.endpoints == [("127.0.0.1", 5678)]
+    assert steps.options[0].post_mortem is True
     assert steps.summaries == ["ZeroDivisionError: division by zero"]
 
 
@@ -221,19 +244,89 @@ def test_syntax_error_on_resume_offers_the_ide_again(tmp_path: Path, job_module:
     ]
     session = make_session(tmp_path, steps, run_task_first=True)
     assert session.run(load_divide(), 1, 0) == 42
-    assert steps.calls == ["install", "prepare", "supervise", "prepare", "supervise"]
+    assert steps.calls == [
+        "install",
+        "post-mortem",
+        "prepare",
+        "supervise",
+        "prepare",
+        "supervise",
+        "close post-mortem",
+    ]
+    assert steps.endpoints[0] == steps.endpoints[1]  # the original failure stays inspectable
     second = steps.failures_shown[1]
     assert type(second).__name__ == "ReloadError"
     assert str(job_module) in str(second)
     assert steps.summaries[1] is not None and "line 2" in steps.summaries[1]
 
 
-def test_resumed_function_exception_propagates(tmp_path: Path, job_module: Path) -> None:
-    """If the resumed function still raises, the caller gets that exception."""
-    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+def test_a_failing_resume_reopens_the_ide_on_the_new_failure(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """A resumed call that raises opens the IDE again with a post-mortem of the new failure
+    (the previous one closed before the call), as many rounds as needed."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)] * 3)
+    steps.before_outcome += [
+        lambda: job_module.write_text("def divide(a, b):\n    return [a][b + 1]\n"),
+        lambda: job_module.write_text("def divide(a, b):\n    return {}[b]\n"),
+        lambda: job_module.write_text("def divide(a, b):\n    return 7\n"),
+    ]
     session = make_session(tmp_path, steps, run_task_first=True)
-    with pytest.raises(ZeroDivisionError):
+    assert session.run(load_divide(), 1, 0) == 7
+    shown = [type(failure).__name__ for failure in steps.failures_shown]
+    assert shown == ["ZeroDivisionError", "IndexError", "KeyError"]
+    assert [held.failure for held in steps.post_mortems] == steps.failures_shown
+    assert all(held.closed for held in steps.post_mortems)
+    assert steps.endpoints == [("127.0.0.1", 5678), ("127.0.0.1", 5679), ("127.0.0.1", 5680)]
+    assert steps.calls.count("install") == 1
+
+
+def test_abort_ends_the_job_with_the_latest_failure_chained_to_the_first(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """ABORTED after a failing resume raises that failure, caused by the first one."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED), result(Outcome.ABORTED)])
+    steps.before_outcome.append(
+        lambda: job_module.write_text("def divide(a, b):\n    return [a][b + 1]\n")
+    )
+    session = make_session(tmp_path, steps, run_task_first=True)
+    with pytest.raises(IndexError) as raised:
         session.run(load_divide(), 1, 0)
+    assert isinstance(raised.value.__cause__, ZeroDivisionError)
+    assert all(held.closed for held in steps.post_mortems)
+
+
+def test_abort_in_the_first_round_raises_the_original_failure(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """ABORTED with only the original failure raises it unchanged."""
+    steps = FakeSteps(tmp_path, [result(Outcome.ABORTED)])
+    session = make_session(tmp_path, steps, run_task_first=True)
+    with pytest.raises(ZeroDivisionError) as raised:
+        session.run(load_divide(), 1, 0)
+    assert raised.value.__cause__ is None
+
+
+def test_abort_before_any_failure_is_a_resume_error(tmp_path: Path, job_module: Path) -> None:
+    """Without run_task_first there is no failure to end with: a clear ResumeError."""
+    steps = FakeSteps(tmp_path, [result(Outcome.ABORTED)])
+    session = make_session(tmp_path, steps)
+    with pytest.raises(ResumeError, match="aborted before the task failed"):
+        session.run(load_divide(), 1, 0)
+    assert steps.post_mortems == []
+
+
+def test_without_a_debugger_the_session_goes_on_without_post_mortem(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """A debugger that cannot start is logged; the IDE opens with no Post-mortem entry."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+    steps.debugger_error = DebuggerError("post-mortem debugging needs debugpy")
+    steps.before_outcome.append(lambda: job_module.write_text("def divide(a, b):\n    return 1\n"))
+    session = make_session(tmp_path, steps, run_task_first=True)
+    assert session.run(load_divide(), 1, 0) == 1
+    assert steps.endpoints == [None]
+    assert steps.options[0].post_mortem is False
 
 
 def test_disabled_session_is_a_plain_call(tmp_path: Path, job_module: Path) -> None:

@@ -164,3 +164,14 @@ def test_front_page_says_where_edits_are_saved() -> None:
     page = render_front_page(dataclasses.replace(BASE, edits_note=note))
     assert f"- Your edits: {note}" in page.splitlines()
     assert "Your edits" not in render_front_page(BASE)
+
+
+def test_with_a_post_mortem_the_first_step_is_f5_where_it_happened() -> None:
+    """The job holds the failure: step 1 is "Press F5: inspect the failure where it
+    happened"; re-running and resuming follow, and the page says a failing resume reopens."""
+    text = render_front_page(dataclasses.replace(BASE, post_mortem=True))
+    steps = text.split("## Next steps\n\n", 1)[1].split("\n\n", 1)[0]
+    assert steps.startswith("1. **Press F5: inspect the failure where it happened.**")
+    assert "2. **Reproduce it**" in steps and "4. **Resume the job**" in steps
+    assert "opens again on the new failure" in steps
+    assert "Press F5" not in render_front_page(BASE)

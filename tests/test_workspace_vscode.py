@@ -189,3 +189,44 @@ def test_editor_associations_are_merged_not_replaced() -> None:
         "*.ipynb": "jupyter-notebook",
         "**/.vscode-interactive/*.md": "vscode.markdown.preview.editor",
     }
+
+
+def test_post_mortem_configuration_attaches_to_the_job_and_comes_first() -> None:
+    """With a held failure, "Post-mortem: inspect the failure" attaches to its loopback port
+    and is the first configuration of a merged launch.json, ahead of the user's."""
+    ours = render_launch_configurations(
+        entry_script=WS / ".vscode-interactive" / "entry.py",
+        resume_script=WS / ".vscode-interactive" / "resume.py",
+        workspace=WS,
+        python=PY,
+        post_mortem=("127.0.0.1", 40123),
+    )
+    assert ours[0] == {
+        "name": "Post-mortem: inspect the failure",
+        "type": "debugpy",
+        "request": "attach",
+        "connect": {"host": "127.0.0.1", "port": 40123},
+        "justMyCode": False,
+    }
+    user = {"version": "0.2.0", "configurations": [{"name": "Mine", "type": "node"}]}
+    merged = json.loads(merge_launch(json.dumps(user), ours).text or "")
+    names = [item["name"] for item in merged["configurations"]]
+    assert names == [
+        "Post-mortem: inspect the failure",
+        "Mine",
+        "Interactive Debugging",
+        "Resume Task",
+    ]
+
+
+def test_a_stale_post_mortem_configuration_is_removed_when_there_is_none() -> None:
+    """A post-mortem entry of an earlier failure (its port is gone) does not survive."""
+    stale = {
+        "configurations": [
+            {"name": "Post-mortem: inspect the failure", "connect": {"port": 1}},
+            {"name": "Mine"},
+        ]
+    }
+    merged = json.loads(merge_launch(json.dumps(stale), _ours()).text or "")
+    names = [item["name"] for item in merged["configurations"]]
+    assert names == ["Mine", "Interactive Debugging", "Resume Task"]

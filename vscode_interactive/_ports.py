@@ -28,6 +28,7 @@ __all__ = [
     "HealthProbe",
     "Interrupts",
     "PortAllocator",
+    "PostMortemHandle",
     "ProcessHandle",
     "ProcessLauncher",
     "Wakeup",
@@ -241,4 +242,18 @@ class EditorWindows(Protocol):
     def open(self, window: str, request: Mapping[str, object], timeout: float) -> None:
         """Send ``request`` (a remote-CLI ``open``) to the window's CLI socket ``window``;
         raise ``OSError`` when it is not accepted."""
+        ...
+
+
+class PostMortemHandle(Protocol):
+    """A failure held in the job process for a debugger (see ``_debug._postmortem``)."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    def close(self) -> None:
+        """Release the failure and end the listener (before the task runs again)."""
         ...

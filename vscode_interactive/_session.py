@@ -7,12 +7,17 @@ The order is the whole story of a session::
     run_task_first? --succeeds--> its value
        | fails (or not asked)
     pre_execute -> (a rank of a multi-process job? -> _distributed._job: one IDE for all)
-       -> install code-server -> write workspace + captured inputs
+       -> install code-server -> post-mortem listener on the failure (if any)
+       -> write workspace + captured inputs
        -> supervise --RESUMED------> reload fn from its edited source -> call -> value
-                   --IDLE_TIMEOUT-> IdleTimeoutError (from the original failure)
-                   --SERVER_EXITED> ServerExitedError (from the original failure)
+                   |                                                      | raises
+                   |                      the IDE opens again on the new failure (a round)
+                   --ABORTED------> the latest failure, chained to the first
+                   --IDLE_TIMEOUT-> IdleTimeoutError (from the latest failure)
+                   --SERVER_EXITED> ServerExitedError (from the latest failure)
                    --INTERRUPTED--> KeyboardInterrupt (SIGINT) / SystemExit(128+n)
-    post_execute runs exactly once after the IDE phase, whatever its outcome.
+    pre_execute/post_execute run once around each IDE phase, whatever its outcome; the
+    post-mortem listener is closed before the task runs again.
 
 Each step is a call into its own module, reached through :class:`SessionSteps` so the
 composition can be unit-tested on fakes; :class:`RealSteps` wires the real modules.
@@ -41,7 +46,7 @@ if TYPE_CHECKING:
     from ._distributed._ranks import RankInfo
     from ._install._ensure import Installation
     from ._layout import StateLayout
-    from ._ports import Clock, Environment
+    from ._ports import Clock, Environment, PostMortemHandle
     from ._supervision._defaults import AuthMode
     from ._supervision._seams import SupervisionResult
     from ._supervision._server import ServerOptions
@@ -121,11 +126,16 @@ class SessionSteps(Protocol):
         *,
         config: SessionConfig,
         failure: BaseException | None,
+        post_mortem: tuple[str, int] | None = None,
     ) -> WorkspaceFiles: ...
 
     def supervise(
         self, options: ServerOptions, *, failure_summary: str | None
     ) -> SupervisionResult: ...
+
+    def post_mortem(self, failure: BaseException) -> PostMortemHandle:
+        """Hold ``failure`` for a debugger; :class:`DebuggerError` when that cannot be."""
+        ...
 
 
 class RealSteps:
@@ -151,6 +161,7 @@ class RealSteps:
         *,
         config: SessionConfig,
         failure: BaseException | None,
+        post_mortem: tuple[str, int] | None = None,
     ) -> WorkspaceFiles:
         from pathlib import Path
 
@@ -169,6 +180,7 @@ class RealSteps:
             now=clock.now(),
             job_pid=os.getpid(),
             working_directory=Path.cwd(),
+            post_mortem=post_mortem,
         )
 
     def supervise(
@@ -177,6 +189,11 @@ class RealSteps:
         from ._supervision._supervisor import Supervisor
 
         return Supervisor(options, failure_summary=failure_summary).run()
+
+    def post_mortem(self, failure: BaseException) -> PostMortemHandle:
+        from ._debug._postmortem import open_post_mortem
+
+        return open_post_mortem(failure)
 
 
 def _parse_enable(value: str | None) -> bool | None:
@@ -228,6 +245,7 @@ class Session:
         self._env = _env
         self._steps: SessionSteps = _steps if _steps is not None else RealSteps()
         self._job_seams = _job_seams
+        self._installation: Installation | None = None
 
     def enabled(self) -> bool:
         """Whether ``run`` opens the IDE: ``$VSCODE_INTERACTIVE_ENABLE`` if set, else not
@@ -272,11 +290,35 @@ class Session:
                 layout=self.config.layout(),
                 after_first_round=self._post_execute,
             )
-        try:
-            resumed = self._ide_phase(fn, args, kwargs, failure)
-        finally:
-            self._post_execute()
-        return resumed(*args, **kwargs)  # type: ignore[no-any-return]
+        return self._rounds(fn, args, kwargs, failure)  # type: ignore[no-any-return]
+
+    def _rounds(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[object, ...],
+        kwargs: Mapping[str, object],
+        failure: BaseException | None,
+    ) -> Any:
+        """IDE phases until a resumed call returns: one that raises opens the IDE again
+        (pre_execute has run for the first phase)."""
+        first = failure
+        while True:
+            try:
+                resumed = self._ide_phase(fn, args, kwargs, failure, first=first)
+            finally:
+                self._post_execute()
+            try:
+                return resumed(*args, **kwargs)
+            except Exception as error:
+                _logger().exception(
+                    "%s raised again after the resume; the IDE opens again on the new failure "
+                    "(vscode-interactive abort ends the job with it)",
+                    _name(fn),
+                )
+                failure = error
+                first = first if first is not None else error
+            if self.config.pre_execute is not None:
+                self.config.pre_execute()
 
     def _post_execute(self) -> None:
         if self.config.post_execute is not None:
@@ -320,8 +362,12 @@ class Session:
         kwargs: Mapping[str, object],
         failure: BaseException | None,
         hooks: HostHooks | None = None,
+        *,
+        first: BaseException | None = None,
     ) -> Callable[..., Any]:
-        """Install, write the workspace, supervise; return the function to resume with.
+        """Install, hold the failure for a debugger, write the workspace, supervise; return
+        the function to resume with. ``first`` is the failure of the first round (an abort
+        chains the latest to it).
 
         ``hooks`` are a distributed job's additions on the rank that hosts the IDE (the
         banner names the rank; the front page lists every rank)."""
@@ -330,30 +376,62 @@ class Session:
         from ._supervision._outcomes import raise_for_outcome
         from ._supervision._policy import Outcome
 
-        installation = self._steps.install(self.config)
+        if self._installation is None:
+            self._installation = self._steps.install(self.config)
+        installation = self._installation
         target = target_of(fn)
+        post_mortem = self._open_post_mortem(failure)
+        endpoint = None if post_mortem is None else (post_mortem.host, post_mortem.port)
         shown: BaseException | None = failure
-        while True:
-            files = self._steps.prepare(fn, args, kwargs, config=self.config, failure=shown)
-            options = self._server_options(installation, files, job=_name(fn))
-            summary = summarize_failure(shown)
-            if hooks is not None:
-                hooks.prepared()
-                summary = hooks.summary(summary)
-            result = self._steps.supervise(options, failure_summary=summary)
-            if result.outcome is Outcome.RESUMED:
-                try:
-                    return reload_function(target, fn)
-                except ReloadError as error:
-                    _logger().error("%s; the IDE opens again to fix it", error)
-                    shown = error
-                    continue
-            raise_for_outcome(
-                result, max_idle_seconds=self.config.max_idle_seconds, failure=failure
-            )
+        try:
+            while True:
+                files = self._steps.prepare(
+                    fn, args, kwargs, config=self.config, failure=shown, post_mortem=endpoint
+                )
+                options = self._server_options(
+                    installation, files, job=_name(fn), post_mortem=endpoint is not None
+                )
+                summary = summarize_failure(shown)
+                if hooks is not None:
+                    hooks.prepared()
+                    summary = hooks.summary(summary)
+                result = self._steps.supervise(options, failure_summary=summary)
+                if result.outcome is Outcome.RESUMED:
+                    try:
+                        return reload_function(target, fn)
+                    except ReloadError as error:
+                        _logger().error("%s; the IDE opens again to fix it", error)
+                        shown = error
+                        continue
+                if result.outcome is Outcome.ABORTED and failure is not None:
+                    _raise_aborted(failure, first)
+                raise_for_outcome(
+                    result, max_idle_seconds=self.config.max_idle_seconds, failure=failure
+                )
+        finally:
+            if post_mortem is not None:
+                post_mortem.close()
+
+    def _open_post_mortem(self, failure: BaseException | None) -> PostMortemHandle | None:
+        """The failure held for a debugger, or ``None`` (no failure, or no debugger: the
+        session goes on without the Post-mortem configuration)."""
+        if failure is None:
+            return None
+        from ._errors import DebuggerError
+
+        try:
+            return self._steps.post_mortem(failure)
+        except DebuggerError as error:
+            _logger().warning("%s; Interactive Debugging still re-runs the function", error)
+            return None
 
     def _server_options(
-        self, installation: Installation, files: WorkspaceFiles, *, job: str
+        self,
+        installation: Installation,
+        files: WorkspaceFiles,
+        *,
+        job: str,
+        post_mortem: bool = False,
     ) -> ServerOptions:
         from ._supervision._activity import ENV_JOB, ENV_JOB_PID
         from ._supervision._server import ServerOptions
@@ -379,7 +457,16 @@ class Session:
             extra_env={**installation.env, **files.environment, **job_env},
             open_files=files.open_first,
             workspace_file=files.workspace_file,
+            post_mortem=post_mortem,
         )
+
+
+def _raise_aborted(latest: BaseException, first: BaseException | None) -> None:
+    """End the job with ``latest``, chained to ``first`` (the failure that opened the IDE
+    the first time) unless it is that failure or already has a cause."""
+    if first is not None and first is not latest and latest.__cause__ is None:
+        raise latest from first
+    raise latest
 
 
 def _name(fn: Callable[..., object]) -> str:

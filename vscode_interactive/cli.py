@@ -26,7 +26,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 # Subcommand modules, in the order ``--help`` lists them.
-_COMMAND_MODULES: tuple[str, ...] = ("install", "cache", "resume", "status", "doctor")
+_COMMAND_MODULES: tuple[str, ...] = ("install", "cache", "resume", "abort", "status", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

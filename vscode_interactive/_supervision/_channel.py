@@ -5,6 +5,7 @@ resume script and ``vscode-interactive resume`` / ``status`` connect to it. One 
 connection, one JSON line each way::
 
     -> {"command": "resume"}          <- {"ok": true, "message": "..."}
+    -> {"command": "abort"}           <- {"ok": true, "message": "..."}
     -> {"command": "status"}          <- {"ok": true, "message": "...", "status": {...}}
     -> {"command": "activity", "kind": "edit", "window": "..."}
                                       <- {"ok": true, "message": "...", "status": {...}}
@@ -58,6 +59,7 @@ __all__ = [
     "channel_address",
     "channel_env_value",
     "command_handler",
+    "request_abort",
     "request_resume",
     "request_status",
 ]
@@ -73,7 +75,7 @@ Handler = Callable[[str, Mapping[str, Any]], Reply]
 """``handler(command, request) -> reply``; ``request`` is the whole JSON object received."""
 
 
-Command = Literal["resume", "status"]
+Command = Literal["resume", "status", "abort"]
 """What a client can ask a session (anything else is answered ``ok: false``)."""
 
 
@@ -237,11 +239,13 @@ def command_handler(
     resume: Callable[[], str],
     status: Callable[[], Mapping[str, object]],
     activity: Callable[[Mapping[str, Any]], Reply] | None = None,
+    abort: Callable[[], str] | None = None,
 ) -> Handler:
     """The :class:`ChannelServer` handler of a session: ``resume`` returns the
     acknowledgement or raises :class:`ResumeError` (sent back as a refusal); ``status``
     returns the session's status (its ``server_url`` is named in the message);
-    ``activity`` answers the IDE extension's reports (unknown command without it)."""
+    ``activity`` answers the IDE extension's reports and ``abort`` ends the job with its
+    failure, like ``resume`` (each an unknown command without it)."""
 
     def handle(command: str, request: Mapping[str, Any]) -> Reply:
         if command == "activity" and activity is not None:
@@ -250,9 +254,10 @@ def command_handler(
             snapshot = dict(status())
             message = f"session at {snapshot.get('server_url', '')}"
             return {"ok": True, "message": message, "status": snapshot}
-        if command == "resume":
+        act = {"resume": resume, "abort": abort}.get(command)
+        if act is not None:
             try:
-                return {"ok": True, "message": resume()}
+                return {"ok": True, "message": act()}
             except ResumeError as error:
                 return {"ok": False, "message": str(error)}
         return {"ok": False, "message": f"unknown command {command!r}"}
@@ -307,6 +312,13 @@ def request_resume(state_dir: Path, *, timeout: float = 5.0) -> str:
     listens there, it refuses (already stopping), or no acknowledgement comes in time.
     """
     return str(_request(state_dir, "resume", timeout).get("message", ""))
+
+
+def request_abort(state_dir: Path, *, timeout: float = 5.0) -> str:
+    """Ask the session supervising ``state_dir`` to stop the IDE and end the job with its
+    latest failure (chained to the first). :class:`ResumeError` as for :func:`request_resume`.
+    """
+    return str(_request(state_dir, "abort", timeout).get("message", ""))
 
 
 def request_status(state_dir: Path, *, timeout: float = 5.0) -> Mapping[str, Any]:

@@ -8,6 +8,7 @@ One mapping, used by :class:`~vscode_interactive.Session` and by the reference's
 ``IDLE_TIMEOUT``    :class:`IdleTimeoutError`
 ``SERVER_EXITED``   :class:`ServerExitedError` (even for exit code 0: not a resume)
 ``INTERRUPTED``     ``KeyboardInterrupt`` for SIGINT, else ``SystemExit(128 + n)``
+``ABORTED``         ``failure`` itself; :class:`ResumeError` when there is none
 ==================  ==============================================================
 
 The errors are chained to ``failure`` (the task's original exception, when the IDE was
@@ -19,7 +20,7 @@ from __future__ import annotations
 import signal
 from typing import NoReturn
 
-from .._errors import IdleTimeoutError, ServerExitedError
+from .._errors import IdleTimeoutError, ResumeError, ServerExitedError
 from ._policy import Outcome
 from ._seams import SupervisionResult
 
@@ -62,4 +63,11 @@ def raise_for_outcome(
             raise KeyboardInterrupt
         # A shell reports a job killed by signal n as 128 + n; so do we.
         raise SystemExit(128 + signum)
+    if outcome is Outcome.ABORTED:
+        if failure is not None:
+            raise failure
+        raise ResumeError(
+            f"the session at {_where(result)} was aborted before the task failed, so the task "
+            "was not run"
+        )
     raise ValueError(f"{outcome} is not a failure: the caller resumes instead")

@@ -63,6 +63,8 @@ class Outcome(enum.Enum):
     """code-server ended on its own (its own idle timeout exits with code 0)."""
     INTERRUPTED = "interrupted"
     """The supervising process got SIGTERM/SIGINT (or :meth:`interrupt` was called)."""
+    ABORTED = "aborted"
+    """Someone asked explicitly to end the job with its failure (``vscode-interactive abort``)."""
 
 
 class StartFailure(enum.Enum):
@@ -133,6 +135,7 @@ class Observation:
     health: Health | None = None
     heartbeat_file_mtime: float | None = None
     resume_requested: bool = False
+    abort_requested: bool = False
     interrupts: int = 0
     last_signal: int | None = None
     port_taken: bool = False
@@ -226,6 +229,8 @@ def _stop_reason(
     if new_interrupt:
         name = _signal_name(obs.last_signal)
         return Outcome.INTERRUPTED, None, f"the supervising process received {name}"
+    if obs.abort_requested:
+        return Outcome.ABORTED, None, "abort requested"
     if obs.resume_requested:
         return Outcome.RESUMED, None, "resume requested"
     if obs.exit_code is not None:

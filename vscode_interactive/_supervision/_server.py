@@ -86,6 +86,7 @@ class ServerOptions:
     ``open_files`` is what the IDE shows on start, front first (the front page, then the
     line that raised): the landing URL opens the last one, and every window that connects
     is asked to open them all (see :mod:`vscode_interactive._supervision._landing`).
+    ``post_mortem`` says the job holds the failure for a debugger (the banner's first step).
     """
 
     executable: Path
@@ -110,6 +111,7 @@ class ServerOptions:
     open_files: tuple[SourceLocation, ...] = ()
     workspace_file: Path | None = None
     edits_note: str | None = None
+    post_mortem: bool = False
 
     @property
     def workspace_folder(self) -> Path:
@@ -255,11 +257,13 @@ def render_banner(
     max_idle_seconds: float | None = None,
     lands_on: str | None = None,
     edits_note: str | None = None,
+    post_mortem: bool = False,
 ) -> str:
     """The one message that tells the user how to reach the IDE and how to resume.
 
     ``lands_on`` (``path:line``) says what the URL opens; ``edits_note`` where the
-    session's edits are saved."""
+    session's edits are saved; ``post_mortem`` adds the first step: F5 inspects the
+    failure where it happened."""
     rule = "=" * 72
     lines = [rule, "vscode-interactive: VS Code is ready in your browser", ""]
     if failure_summary:
@@ -267,6 +271,8 @@ def render_banner(
     lines.append(f"  Open:      {url}")
     if lands_on:
         lines.append(f"  Lands on:  {lands_on}")
+    if post_mortem:
+        lines.append("  First:     press F5: inspect the failure where it happened (live locals)")
     if password_file is not None:
         lines.append(f"  Password:  in {password_file} (readable only by this user)")
     else:

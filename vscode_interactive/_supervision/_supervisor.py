@@ -106,6 +106,7 @@ class Supervisor:
         self._lock = threading.Lock()
         self._state: State | None = None
         self._resume_requested = False
+        self._abort_requested = False
         self._interrupts = 0
         self._last_signal: int | None = None
         self._wakeup: Wakeup | None = self._seams.wakeup
@@ -157,6 +158,24 @@ class Supervisor:
         return (
             f"resume accepted by supervisor pid {os.getpid()}: stopping code-server"
             f"{f' at {self._url}' if self._url else ''} and running the task again"
+        )
+
+    def request_abort(self) -> str:
+        """Ask the running session to stop the IDE and end with ``ABORTED``: the job ends
+        with its failure instead of running the task again."""
+        with self._lock:
+            state = self._state
+            if state is not None and state.phase in (Phase.STOPPING, Phase.DONE):
+                raise ResumeError(
+                    f"the session is already ending ({state.detail or 'stopping'}); "
+                    "there is nothing left to abort"
+                )
+            self._abort_requested = True
+        if self._wakeup is not None:
+            self._wakeup.notify()
+        return (
+            f"abort accepted by supervisor pid {os.getpid()}: stopping code-server"
+            f"{f' at {self._url}' if self._url else ''}; the job ends with its failure"
         )
 
     def interrupt(self, signum: int = signal.SIGTERM) -> None:
@@ -222,7 +241,10 @@ class Supervisor:
         if owned is not None:
             self._wakeup = owned
         handler = command_handler(
-            resume=self.request_resume, status=self.status, activity=self.record_activity
+            resume=self.request_resume,
+            status=self.status,
+            activity=self.record_activity,
+            abort=self.request_abort,
         )
         channel = ChannelServer(layout.root, handler)
         unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
@@ -333,6 +355,7 @@ class Supervisor:
         )
         with self._lock:
             resume = self._resume_requested
+            abort = self._abort_requested
         return Observation(
             monotonic=clock.monotonic(),
             wall=clock.now(),
@@ -342,6 +365,7 @@ class Supervisor:
             health=health,
             heartbeat_file_mtime=mtime,
             resume_requested=resume,
+            abort_requested=abort,
             interrupts=self._interrupts,
             last_signal=self._last_signal,
             port_taken=port_taken,
@@ -439,6 +463,7 @@ class Supervisor:
             max_idle_seconds=self.options.max_idle_seconds,
             lands_on=files[-1].goto if files else None,
             edits_note=self.options.edits_note,
+            post_mortem=self.options.post_mortem,
         )
         logger.info("code-server is ready at %s (state directory %s)", self._url, layout.root)
         self._announce(banner)

@@ -117,6 +117,7 @@ class FrontPage:
     max_idle_seconds: float | None = None
     now: float | None = None  # wall-clock epoch seconds, to show when the IDE stops
     edits_note: str | None = None  # where the session's edits are saved
+    post_mortem: bool = False  # the job holds the failure for a debugger to attach to
 
 
 def _inputs_section(inputs: Sequence[InputSummary]) -> list[str]:
@@ -133,6 +134,37 @@ def _inputs_section(inputs: Sequence[InputSummary]) -> list[str]:
     if len(inputs) > _MAX_INPUTS:
         lines.append(f"- ... and {len(inputs) - _MAX_INPUTS} more")
     return [*lines, ""]
+
+
+def _steps(page: FrontPage, name: str, script: str) -> list[str]:
+    steps = []
+    if page.post_mortem:
+        steps.append(
+            [
+                "**Press F5: inspect the failure where it happened.** **Post-mortem: inspect the",
+                "failure** attaches to the job itself: the call stack of the failure, the live",
+                "locals of every frame, the Debug Console to evaluate there. Nothing is re-run.",
+            ]
+        )
+    steps += [
+        [
+            "**Reproduce it**: set a breakpoint, then run **Interactive Debugging** from the Run",
+            f"and Debug view. It calls {name} with the captured inputs ({script};",
+            "change an input there before re-running).",
+        ],
+        ["**Fix the code** in place and save; the job runs the saved source."],
+        [
+            "**Resume the job**: run **Resume Task** (or `vscode-interactive resume` in a",
+            f"terminal). The IDE stops and the job calls the edited {name} with its original",
+            "inputs; if it raises again, the IDE opens again on the new failure",
+            "(`vscode-interactive abort` ends the job with it instead).",
+        ],
+    ]
+    lines = []
+    for number, step in enumerate(steps, 1):
+        lines.append(f"{number}. {step[0]}")
+        lines += [f"   {line}" for line in step[1:]]
+    return lines
 
 
 def render_front_page(page: FrontPage) -> str:
@@ -173,13 +205,7 @@ def render_front_page(page: FrontPage) -> str:
         "",
         "## Next steps",
         "",
-        "1. **Reproduce it**: set a breakpoint, then run **Interactive Debugging** from the Run",
-        f"   and Debug view (F5). It calls {name} with the captured inputs ({script};",
-        "   change an input there before re-running).",
-        "2. **Fix the code** in place and save; the job runs the saved source.",
-        "3. **Resume the job**: run **Resume Task** (or `vscode-interactive resume` in a",
-        f"   terminal). The IDE stops and the job calls the edited {name} with its original",
-        "   inputs.",
+        *_steps(page, name, script),
         "",
         *_inputs_section(page.inputs),
     ]

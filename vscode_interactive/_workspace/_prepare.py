@@ -183,16 +183,23 @@ def _script_writes(
 
 
 def _workspace_file_write(
-    layout: StateLayout, *, python: str, debug_type: str, user_settings: str | None
+    layout: StateLayout,
+    *,
+    python: str,
+    debug_type: str,
+    user_settings: str | None,
+    post_mortem: tuple[str, int] | None = None,
 ) -> FileWrite:
-    """The ``.code-workspace`` file: our launch configurations and settings, the user's
-    settings repeated (see :mod:`._workspace_file`)."""
+    """The ``.code-workspace`` file: our launch configurations (the post-mortem first when
+    the job holds a failure) and settings, the user's settings repeated (see
+    :mod:`._workspace_file`)."""
     configurations = render_launch_configurations(
         entry_script=layout.entry_script,
         resume_script=layout.resume_script,
         workspace=layout.workspace,
         python=python,
         debug_type=debug_type,
+        post_mortem=post_mortem,
     )
     text = render_workspace_file(
         folder=layout.workspace,
@@ -241,6 +248,7 @@ def plan_workspace(
     debug_type: str = "debugpy",
     main_module: ModuleType | None = None,
     edits_note: str | None = None,
+    post_mortem: tuple[str, int] | None = None,
 ) -> WorkspacePlan:
     """Every file :func:`prepare_workspace` writes, without touching the disk.
 
@@ -260,14 +268,18 @@ def plan_workspace(
     )
     writes.append(
         _workspace_file_write(
-            layout, python=python, debug_type=debug_type, user_settings=user_settings
+            layout,
+            python=python,
+            debug_type=debug_type,
+            user_settings=user_settings,
+            post_mortem=post_mortem,
         )
     )
     definition = _definition(fn, target)
     shown = _failure_view(failure, target, definition)
     raised_at = shown.raised_at if failure is not None else definition
     page = _front_page(target, captured, layout, definition, shown, max_idle_seconds, now)
-    page = dataclasses.replace(page, edits_note=edits_note)
+    page = dataclasses.replace(page, edits_note=edits_note, post_mortem=post_mortem is not None)
     writes.append(FileWrite(layout.front_page, render_front_page(page)))
     if shown.traceback is not None:
         writes.append(FileWrite(layout.traceback, shown.traceback))
@@ -304,6 +316,7 @@ def prepare_workspace(
     debug_type: str = "debugpy",
     main_module: ModuleType | None = None,
     edits_note: str | None = None,
+    post_mortem: tuple[str, int] | None = None,
 ) -> WorkspaceFiles:
     """Capture ``fn(*args, **kwargs)`` and write the session's workspace files.
 
@@ -313,7 +326,9 @@ def prepare_workspace(
     is shown by the resume script. ``working_directory`` (the job's current directory) is
     entered by the entry script before the call. ``main_module`` defaults to this
     process's ``__main__``. ``edits_note`` tells, on the front page, where the session's
-    edits are saved. Raises ``OSError`` when the workspace is not writable.
+    edits are saved. ``post_mortem`` is the ``(host, port)`` of the job's debugger holding
+    ``failure``: the first launch configuration attaches to it. Raises ``OSError`` when
+    the workspace is not writable.
     """
     ensure_state_dir(layout.root)
     plan = plan_workspace(
@@ -331,6 +346,7 @@ def prepare_workspace(
         debug_type=debug_type,
         main_module=main_module,
         edits_note=edits_note,
+        post_mortem=post_mortem,
     )
     write_files(plan.writes)
     for warning in plan.files.warnings:

@@ -24,6 +24,7 @@ __all__ = [
     "DEBUG_CONFIGURATION_NAME",
     "LAUNCH_VERSION",
     "NOISE_SETTINGS",
+    "POST_MORTEM_CONFIGURATION_NAME",
     "RESUME_CONFIGURATION_NAME",
     "MergeResult",
     "dump_json",
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 DEBUG_CONFIGURATION_NAME = "Interactive Debugging"
+POST_MORTEM_CONFIGURATION_NAME = "Post-mortem: inspect the failure"
 RESUME_CONFIGURATION_NAME = "Resume Task"
 LAUNCH_VERSION = "0.2.0"
 
@@ -68,11 +70,15 @@ def render_launch_configurations(
     workspace: Path,
     python: str,
     debug_type: str = "debugpy",
+    post_mortem: tuple[str, int] | None = None,
 ) -> list[JsonObject]:
-    """Our two launch configurations: debug the function again, and resume the job.
+    """Our launch configurations: inspect the failure where it happened (when the job holds
+    one: ``post_mortem`` is its debugger's ``(host, port)``), debug the function again, and
+    resume the job.
 
-    ``debug_type`` is ``"debugpy"`` (the Python Debugger extension); ``"python"`` is the
-    older, deprecated name for the same debugger.
+    ``debug_type`` is ``"debugpy"`` (served by the Python Debugger extension, or by the
+    library's own extension when that is absent); ``"python"`` is the older, deprecated
+    name for the same debugger.
     """
 
     def configuration(name: str, program: Path) -> JsonObject:
@@ -87,10 +93,22 @@ def render_launch_configurations(
             "justMyCode": True,
         }
 
-    return [
+    ours = [
         configuration(DEBUG_CONFIGURATION_NAME, entry_script),
         configuration(RESUME_CONFIGURATION_NAME, resume_script),
     ]
+    if post_mortem is None:
+        return ours
+    host, port = post_mortem
+    attach: JsonObject = {
+        "name": POST_MORTEM_CONFIGURATION_NAME,
+        "type": debug_type,
+        "request": "attach",
+        "connect": {"host": host, "port": port},
+        # The failure may be raised inside a library: show every frame of it.
+        "justMyCode": False,
+    }
+    return [attach, *ours]
 
 
 FRONT_PAGE_GLOB = "**/.vscode-interactive/*.md"
@@ -148,10 +166,19 @@ def _result(existing_text: str | None, merged: object, kept: Sequence[str] = ())
     return MergeResult(text=text, changed=text != existing_text, kept_user=tuple(kept))
 
 
-def merge_launch(existing_text: str | None, ours: Sequence[Mapping[str, object]]) -> MergeResult:
+def merge_launch(
+    existing_text: str | None,
+    ours: Sequence[Mapping[str, object]],
+    *,
+    lead: Collection[str] = (POST_MORTEM_CONFIGURATION_NAME,),
+    retire: Collection[str] = (POST_MORTEM_CONFIGURATION_NAME,),
+) -> MergeResult:
     """Add our launch configurations to ``existing_text``, replacing same-named ones in place.
 
     Every other configuration and top-level key (``compounds``, ...) is kept as it was.
+    Ours named in ``lead`` go first (F5's default is the first configuration); a
+    configuration named in ``retire`` that is not among ``ours`` is removed (a post-mortem
+    of an earlier failure, whose port is gone).
     """
     data, error = _parse_object(existing_text, "launch.json")
     configurations = data.get("configurations", []) if data is not None else None
@@ -161,12 +188,13 @@ def merge_launch(existing_text: str | None, ours: Sequence[Mapping[str, object]]
         alone = {"version": LAUNCH_VERSION, "configurations": [dict(item) for item in ours]}
         return MergeResult(text=None, changed=False, error=error, side_text=dump_json(alone))
     by_name = {str(item["name"]): dict(item) for item in ours}
-    merged: list[object] = []
+    leading = [by_name.pop(name) for name in list(by_name) if name in lead]
+    merged: list[object] = list(leading)
     for item in configurations:
         name = item.get("name") if isinstance(item, dict) else None
         if isinstance(name, str) and name in by_name:
             merged.append(by_name.pop(name))
-        else:
+        elif not (isinstance(name, str) and (name in retire or name in lead)):
             merged.append(item)
     merged.extend(by_name.values())
     result: JsonObject = {"version": LAUNCH_VERSION} if "version" not in data else {}

@@ -157,7 +157,13 @@ def test_failing_rank_hosts_the_only_ide_and_both_resume(job2: Job, job_module: 
     parked = job2.start(0, parked_steps, fail_on=(1,))
     assert host.result(DEADLINE) == 11
     assert parked.result(DEADLINE) == 1
-    assert host_steps.calls == ["install", "prepare", "supervise"]
+    assert host_steps.calls == [
+        "install",
+        "post-mortem",
+        "prepare",
+        "supervise",
+        "close post-mortem",
+    ]
     assert parked_steps.calls == []
     assert host_steps.summaries == [
         "ValueError: rank 1 broke (rank 1 of 2 on node-1 hosts the IDE for the whole job)"
@@ -178,7 +184,14 @@ def test_ranks_failing_at_once_share_one_ide(job2: Job, job_module: Path) -> Non
         s.before_outcome.append(lambda: job_module.write_text(FIXED))
     futures = [job2.start(rank, steps[rank], fail_on=(0, 1)) for rank in (1, 0)]
     assert [f.result(DEADLINE) for f in futures] == [11, 1]
-    assert steps[0].calls == ["install", "prepare", "supervise"] and steps[1].calls == []
+    assert steps[1].calls == []
+    assert steps[0].calls == [
+        "install",
+        "post-mortem",
+        "prepare",
+        "supervise",
+        "close post-mortem",
+    ]
     text = (job2.tmp / "ws" / ".vscode-interactive" / "DEBUGGING.md").read_text()
     assert "2 of 2 ranks stopped; rank 0 hosts this IDE" in text
     assert "`ValueError: rank 1 broke`" in text and "`ValueError: rank 0 broke`" in text
@@ -214,7 +227,18 @@ def test_a_resumed_call_that_fails_again_opens_the_next_round(job2: Job, job_mod
     # Rank 0's call succeeds; it reports "finished", so no resume waits for it to park.
     futures.append(job2.start(0, FakeSteps(job2.tmp, []), fail_on=()))
     assert [f.result(DEADLINE) for f in futures] == [11, 0]
-    assert host.calls == ["install", "prepare", "supervise"] * 2
+    # The distributed job runs its own rounds, each an IDE phase with its post-mortem.
+    assert host.calls == [
+        "install",
+        "post-mortem",
+        "prepare",
+        "supervise",
+        "close post-mortem",
+        "post-mortem",
+        "prepare",
+        "supervise",
+        "close post-mortem",
+    ]
     assert job2.store.data[job2.key("finished")] == b"1"
     assert job2.store.data[job2.key("round")] == b"2"
 

@@ -100,10 +100,10 @@ class Job:
         def probe() -> int | None:
             try:
                 request_status(self.layout.root, timeout=2)
-                launch: Any = parse_jsonc(self.layout.launch_json.read_text())
+                workspace: Any = parse_jsonc(self.layout.workspace_file.read_text())
             except (ResumeError, OSError, ValueError):
                 return None
-            first = launch["configurations"][0]
+            first = workspace["launch"]["configurations"][0]
             if first["name"] != POST_MORTEM_CONFIGURATION_NAME:
                 return None
             port = int(first["connect"]["port"])
@@ -203,9 +203,9 @@ def test_a_failing_resume_reopens_the_ide_with_a_new_post_mortem_then_abort(job:
 
 
 def test_status_carries_no_secret_and_the_listener_is_loopback(job: Job) -> None:
-    """The post-mortem port is on 127.0.0.1 only, and launch.json names that address."""
+    """The post-mortem port is on 127.0.0.1 only, and the workspace file names that address."""
     port = job.post_mortem_port()
-    launch = json.loads(job.layout.launch_json.read_text())
+    launch = json.loads(job.layout.workspace_file.read_text())["launch"]
     assert launch["configurations"][0]["connect"] == {"host": "127.0.0.1", "port": port}
     rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
     listening = [row.split()[1] for row in rows if row.split()[3] == "0A"]

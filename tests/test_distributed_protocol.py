@@ -297,3 +297,25 @@ def test_farewell_waits_for_the_other_ranks_to_acknowledge() -> None:
     assert clock.monotonic() - started == 2.0
     lonely = Coordinator(FakeStore(clock), world_size=3, clock=clock, poll_interval=1.0)
     assert lonely.farewell(timeout=5.0) == 2
+
+
+def test_a_parked_rank_gives_up_on_a_silent_host() -> None:
+    """No heartbeat from the host for host_silence: the round ends as failed for this rank."""
+    clock = FakeClock()
+    store = FakeStore(clock)
+    host = Coordinator(store, world_size=2, clock=clock, tie_window=1.0)
+    parked = Coordinator(store, world_size=2, clock=clock, host_silence=30.0)
+    host_election = elect(host, report(1))
+    election = elect(parked, report(0))
+    beats = [1, 1, 1]  # the host beats during the first three polls, then dies
+
+    def maybe_beat(_: FakeClock) -> None:
+        if beats:
+            beats.pop()
+            host.beat(host_election)
+
+    clock.on_sleep.append(maybe_beat)
+    started = clock.monotonic()
+    end = parked.park(election)
+    assert end.kind == "failed" and "rank 1 on node-1 (pid 101) stopped answering" in end.detail
+    assert clock.monotonic() - started == 33.0

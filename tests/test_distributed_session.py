@@ -112,11 +112,11 @@ class Job:
             "WORLD_SIZE": str(self.world_size),
             "VSCODE_INTERACTIVE_JOB_ID": "job-7",
         }
+        options: dict[str, Any] = {"run_task_first": True, **config}
         cfg = SessionConfig(
             workspace_dir=self.tmp / "ws",
-            run_task_first=True,
             post_execute=lambda: self.hooks.append(f"post {rank}"),
-            **config,
+            **options,
         )
         return Session(cfg, _env=FakeEnvironment(env), _steps=steps, _job_seams=self.seams(rank))
 
@@ -329,3 +329,38 @@ def test_parked_ranks_log_who_holds_the_session(
     assert "rank 1 on node-1 parked after ValueError: rank 1 broke: rank 0 on node-0" in (
         caplog.text
     )
+
+
+def test_sessions_before_the_call_open_one_ide_on_rank_0(job2: Job, job_module: Path) -> None:
+    """run_task_first=False: every rank stops before calling; rank 0 hosts, both then call."""
+    job2.tie_window = DEADLINE
+    steps = [FakeSteps(job2.tmp, [result(Outcome.RESUMED)]) for _ in range(2)]
+    sessions = [job2.session(rank, steps[rank], run_task_first=False) for rank in (0, 1)]
+
+    def call(rank: int) -> int:
+        return sessions[rank].run(step_function(), rank, ())
+
+    futures = [job2.pool.submit(call, rank) for rank in (0, 1)]
+    assert [f.result(DEADLINE) for f in futures] == [0, 10]
+    assert steps[0].calls == ["install", "prepare", "supervise"] and steps[1].calls == []
+    assert steps[0].summaries == ["Rank 0 of 2 on node-0 hosts the IDE for the whole job"]
+    assert sorted(job2.rebuilds) == [(0, f"{NAMESPACE}/r0/pg"), (1, f"{NAMESPACE}/r0/pg")]
+
+
+def test_a_host_that_cannot_open_the_ide_ends_every_rank(job2: Job, job_module: Path) -> None:
+    """The host's install fails: its error propagates, and the parked rank stops too."""
+
+    class BrokenSteps(FakeSteps):
+        def install(self, config: SessionConfig) -> Any:
+            raise RuntimeError("no code-server for this machine")
+
+    job2.tie_window = DEADLINE
+    futures = [
+        job2.start(0, BrokenSteps(job2.tmp, []), fail_on=(0, 1)),
+        job2.start(1, FakeSteps(job2.tmp, []), fail_on=(0, 1)),
+    ]
+    with pytest.raises(RuntimeError, match="no code-server"):
+        futures[0].result(DEADLINE)
+    with pytest.raises(IdleTimeoutError, match="ended because the host rank failed") as info:
+        futures[1].result(DEADLINE)
+    assert str(info.value.__cause__) == "rank 1 broke"

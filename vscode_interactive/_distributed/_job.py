@@ -244,14 +244,17 @@ class DistributedJob:
         hooks = HostHooks(
             summary=lambda text: host_summary(election, world, text), prepared=watcher.tick
         )
-        try:
-            with watcher:
+        with watcher:  # beats until the round is concluded, gather and farewell included
+            try:
                 function = ide_phase(failure, hooks)
-        except BaseException as error:
-            coordinator.conclude(election, SessionEnd(kind_of(error), detail=_first_line(error)))
-            raise
-        participants = coordinator.gather(election)
-        coordinator.conclude(election, SessionEnd(RESUMED, participants=participants))
+            except BaseException as error:
+                kind = kind_of(error)
+                coordinator.conclude(election, SessionEnd(kind, detail=_first_line(error)))
+                if kind != "interrupted":  # a signal asks for a prompt exit
+                    self._farewell()
+                raise
+            participants = coordinator.gather(election)
+            coordinator.conclude(election, SessionEnd(RESUMED, participants=participants))
         return function, participants
 
 

@@ -12,6 +12,7 @@ job's namespace)::
     r<N>/arrival/<i>        the rank that arrived i-th (1-based)
     r<N>/host               the rank that hosts the IDE of round N
     r<N>/session            the URL of that IDE, once it answers
+    r<N>/beat               the host's heartbeat (a counter it bumps every second or so)
     r<N>/outcome            how round N ended (SessionEnd, JSON)
     ended                   the outcome that ended the job's session (anything but a resume)
     acks                    ranks that saw that end and stop too (a counter)
@@ -133,7 +134,8 @@ class Coordinator:
     ``store`` is already scoped to the job. Waits are at most ``poll_interval`` long, so
     a waiting rank logs what it waits for and notices Ctrl-C; ``elect_timeout`` bounds
     the wait for a host to be named, ``gather_timeout`` the host's wait for the other
-    ranks to park after a resume.
+    ranks to park after a resume; a parked rank gives up on a host whose heartbeat did
+    not move for ``host_silence`` seconds (it died without concluding).
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class Coordinator:
         poll_interval: float = 1.0,
         elect_timeout: float = 120.0,
         gather_timeout: float = 600.0,
+        host_silence: float = 60.0,
         log_every: float = 30.0,
     ) -> None:
         self.store = store
@@ -155,6 +158,7 @@ class Coordinator:
         self.poll_interval = poll_interval
         self.elect_timeout = elect_timeout
         self.gather_timeout = gather_timeout
+        self.host_silence = host_silence
         self.log_every = log_every
 
     # -- every rank -------------------------------------------------------------------
@@ -209,16 +213,28 @@ class Coordinator:
     def park(
         self, election: Election, *, on_url: Callable[[str], None] | None = None
     ) -> SessionEnd:
-        """Wait for the host to conclude the round; call ``on_url`` once its IDE answers."""
+        """Wait for the host to conclude the round; call ``on_url`` once its IDE answers.
+
+        A host whose heartbeat stops for ``host_silence`` ends the round as ``failed``."""
         prefix = f"r{election.round}/"
         url_seen = False
-        started = last_log = self.clock.monotonic()
+        started = last_log = heard_at = self.clock.monotonic()
+        beats = self.store.add(f"{prefix}beat", 0)
         while not self.store.check([f"{prefix}outcome"]):
             if not url_seen and self.store.check([f"{prefix}session"]):
                 url_seen = True
                 if on_url is not None:
                     on_url(self.store.get(f"{prefix}session").decode())
             now = self.clock.monotonic()
+            latest = self.store.add(f"{prefix}beat", 0)
+            if latest != beats:
+                beats, heard_at = latest, now
+            elif now - heard_at >= self.host_silence:
+                return SessionEnd(
+                    "failed",
+                    detail=f"{election.host.describe()} stopped answering (no heartbeat for "
+                    f"{now - heard_at:.0f} s)",
+                )
             if now - last_log >= self.log_every:
                 last_log = now
                 logger.info(
@@ -231,6 +247,10 @@ class Coordinator:
         return SessionEnd.from_bytes(self.store.get(f"{prefix}outcome"))
 
     # -- the host ---------------------------------------------------------------------
+
+    def beat(self, election: Election) -> None:
+        """The host is alive (call it every second or so until the round concludes)."""
+        self.store.add(f"r{election.round}/beat", 1)
 
     def announce(self, election: Election, url: str) -> None:
         """Tell the parked ranks where the IDE is."""

@@ -1,9 +1,10 @@
 """The host's watcher: keeps the front page's ranks table and the parked ranks up to date.
 
-While the host's IDE runs, a background thread looks once a second at two things: the
-store (a rank that parked since appears in the front page's "Ranks" table) and the
-session file the supervisor writes (once the IDE answers, its URL is announced to the
-parked ranks). :func:`patch_ranks_section` is the pure part.
+While the host holds the round, a background thread beats the host's heartbeat once a
+second (parked ranks give up on a silent host) and looks at two things: the store (a
+rank that parked since appears in the front page's "Ranks" table) and the session file
+the supervisor writes (once the IDE answers, its URL is announced to the parked ranks).
+:func:`patch_ranks_section` is the pure part.
 """
 
 from __future__ import annotations
@@ -100,6 +101,7 @@ class HostWatcher:
             self._tick()
 
     def _tick(self) -> None:
+        self._coordinator.beat(self._election)
         url = _url_of(self._session_file)
         if url and url != self._announced:
             self._coordinator.announce(self._election, url)

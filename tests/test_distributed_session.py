@@ -364,3 +364,42 @@ def test_a_host_that_cannot_open_the_ide_ends_every_rank(job2: Job, job_module: 
     with pytest.raises(IdleTimeoutError, match="ended because the host rank failed") as info:
         futures[1].result(DEADLINE)
     assert str(info.value.__cause__) == "rank 1 broke"
+
+
+def test_abort_ends_the_host_with_its_failure_and_parks_with_idle_errors(
+    job2: Job, job_module: Path
+) -> None:
+    """'abort' on the host: it raises its own failure (as one process would); the parked
+    rank raises IdleTimeoutError saying the session was aborted, from its own failure."""
+    job2.tie_window = DEADLINE
+    futures = [
+        job2.start(0, FakeSteps(job2.tmp, [result(Outcome.ABORTED)]), fail_on=(0, 1)),
+        job2.start(1, FakeSteps(job2.tmp, []), fail_on=(0, 1)),
+    ]
+    with pytest.raises(ValueError, match="rank 0 broke"):
+        futures[0].result(DEADLINE)
+    with pytest.raises(IdleTimeoutError, match="was aborted from the IDE") as info:
+        futures[1].result(DEADLINE)
+    assert str(info.value.__cause__) == "rank 1 broke"
+
+
+def test_hooks_run_around_every_round_on_every_rank(job2: Job, job_module: Path) -> None:
+    """pre_execute/post_execute run once around each round a rank takes part in."""
+    host = FakeSteps(job2.tmp, [result(Outcome.RESUMED), result(Outcome.RESUMED)])
+    host.before_outcome += [lambda: None, lambda: job_module.write_text(FIXED)]
+    job2.tie_window = DEADLINE
+    sessions = {
+        rank: job2.session(
+            rank,
+            host if rank == 0 else FakeSteps(job2.tmp, []),
+            pre_execute=lambda rank=rank: job2.hooks.append(f"pre {rank}"),
+        )
+        for rank in (0, 1)
+    }
+    futures = [job2.pool.submit(sessions[r].run, step_function(), r, (0, 1)) for r in (0, 1)]
+    assert [f.result(DEADLINE) for f in futures] == [1, 11]
+    for rank in (0, 1):
+        assert [h for h in job2.hooks if h.endswith(str(rank))] == [
+            f"pre {rank}",
+            f"post {rank}",
+        ] * 2

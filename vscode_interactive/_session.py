@@ -286,9 +286,12 @@ class Session:
                 args,
                 kwargs,
                 failure=failure,
-                ide_phase=lambda shown, hooks: self._ide_phase(fn, args, kwargs, shown, hooks),
+                ide_phase=lambda shown, hooks, first: self._ide_phase(
+                    fn, args, kwargs, shown, hooks, first=first
+                ),
                 layout=self.config.layout(),
-                after_first_round=self._post_execute,
+                pre_execute=self._pre_execute,
+                post_execute=self._post_execute,
             )
         return self._rounds(fn, args, kwargs, failure)  # type: ignore[no-any-return]
 
@@ -319,6 +322,10 @@ class Session:
                 first = first if first is not None else error
             if self.config.pre_execute is not None:
                 self.config.pre_execute()
+
+    def _pre_execute(self) -> None:
+        if self.config.pre_execute is not None:
+            self.config.pre_execute()
 
     def _post_execute(self) -> None:
         if self.config.post_execute is not None:

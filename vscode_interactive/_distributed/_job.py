@@ -29,7 +29,7 @@ from .._ports import Clock
 from ._messages import ended_error, host_summary, parked_error, parked_message, ranks_section
 from ._protocol import RESUMED, Coordinator, Election, SessionEnd
 from ._ranks import RankInfo
-from ._report import report_for
+from ._report import RankReport, report_for
 from ._store import CoordinationStore, PrefixedStore
 from ._watch import HostWatcher
 
@@ -60,7 +60,11 @@ class IdePhase(Protocol):
     """The single-process IDE phase: open the IDE on this rank for ``failure``; return
     the (re-imported) function to resume with, or raise how the session ended."""
 
-    def __call__(self, failure: BaseException | None, hooks: HostHooks) -> Callable[..., Any]: ...
+    def __call__(
+        self, failure: BaseException | None, hooks: HostHooks, first: BaseException | None
+    ) -> Callable[..., Any]:
+        """``first`` is the failure of the job's first round (an abort chains to it)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -153,39 +157,42 @@ class DistributedJob:
         failure: BaseException | None,
         ide_phase: IdePhase,
         layout: StateLayout,
-        after_first_round: Callable[[], object] = lambda: None,
+        pre_execute: Callable[[], object] = lambda: None,
+        post_execute: Callable[[], object] = lambda: None,
     ) -> Any:
-        """Rounds until the function returns on this rank, or the session ends."""
-        first = True
+        """Rounds until the function returns on this rank, or the session ends.
+
+        ``post_execute`` runs after each round this rank took part in, ``pre_execute``
+        before each round but the first (the caller ran it)."""
+        first: BaseException | None = failure
+        rounds = 0
         while True:
+            if rounds:
+                pre_execute()
+            rounds += 1
             me = report_for(
                 self.info.rank, host=self.seams.hostname, pid=self.seams.pid, failure=failure
             )
-            election = self.coordinator.elect(me)
-            if isinstance(election, SessionEnd):  # the session ended before this rank stopped
-                self.coordinator.acknowledge()
-                raise ended_error(self.info.rank, election) from failure
             try:
-                resumed = self._round(election, fn, failure, ide_phase, layout)
+                resumed = self._round(me, fn, failure, first, ide_phase, layout)
             except ReloadError as error:  # a parked rank's re-import: the next round shows it
                 logger.error("%s: %s; the job's IDE opens again", self.info.describe(), error)
                 failure, resumed = error, None
             finally:
-                if first:
-                    first = False
-                    after_first_round()
+                post_execute()
             if resumed is None:
                 continue  # this rank did not resume with the others: the next round has it
-            function, participants = resumed
+            function, participants, number = resumed
             try:
                 if len(participants) == self.info.world_size:
-                    self.seams.rebuild(f"{self.namespace}/r{election.round}/pg")
+                    self.seams.rebuild(f"{self.namespace}/r{number}/pg")
                 return function(*args, **kwargs)
             except Exception as error:
                 logger.exception(
                     "%s: the resumed call failed; the job's IDE opens again", self.info.describe()
                 )
                 failure = error
+                first = first if first is not None else error
 
     def _farewell(self) -> None:
         missing = self.coordinator.farewell(self.seams.farewell_timeout)
@@ -200,21 +207,29 @@ class DistributedJob:
 
     def _round(
         self,
-        election: Election,
+        me: RankReport,
         fn: Callable[..., Any],
         failure: BaseException | None,
+        first: BaseException | None,
         ide_phase: IdePhase,
         layout: StateLayout,
-    ) -> tuple[Callable[..., Any], tuple[int, ...]] | None:
+    ) -> tuple[Callable[..., Any], tuple[int, ...], int] | None:
+        """One round: (the function to call, the participants, the round), or None when
+        the round resumed without this rank; raises how the session ended otherwise."""
+        election = self.coordinator.elect(me)
+        if isinstance(election, SessionEnd):  # the session ended before this rank stopped
+            self.coordinator.acknowledge()
+            raise ended_error(self.info.rank, election) from failure
         if election.hosting:
-            return self._host(election, failure, ide_phase, layout)
+            function, participants = self._host(election, failure, first, ide_phase, layout)
+            return function, participants, election.round
         logger.warning("%s", parked_message(election))
         end = self.coordinator.park(
             election, on_url=lambda url: logger.warning("%s", parked_message(election, url))
         )
         if end.includes(self.info.rank):
             logger.info("%s: resuming with rank(s) %s", self.info.describe(), end.participants)
-            return self.seams.reload(fn), end.participants
+            return self.seams.reload(fn), end.participants, election.round
         if end.resumed:
             logger.warning("%s: the session resumed without this rank", self.info.describe())
             return None
@@ -225,6 +240,7 @@ class DistributedJob:
         self,
         election: Election,
         failure: BaseException | None,
+        first: BaseException | None,
         ide_phase: IdePhase,
         layout: StateLayout,
     ) -> tuple[Callable[..., Any], tuple[int, ...]]:
@@ -246,9 +262,10 @@ class DistributedJob:
         )
         with watcher:  # beats until the round is concluded, gather and farewell included
             try:
-                function = ide_phase(failure, hooks)
+                function = ide_phase(failure, hooks, first)
             except BaseException as error:
-                kind = kind_of(error)
+                # An abort ends the job with the host's own failure (as for one process).
+                kind = "aborted" if failure is not None and error is failure else kind_of(error)
                 coordinator.conclude(election, SessionEnd(kind, detail=_first_line(error)))
                 if kind != "interrupted":  # a signal asks for a prompt exit
                     self._farewell()

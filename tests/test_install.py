@@ -90,6 +90,7 @@ def make_world(tmp_path: Path) -> World:
         extension_remote_paths=[EXT_A, EXT_B],
         own_extension=False,  # tests/test_install_own_extension.py covers it
     )
+    (tmp_path / "home").mkdir()
     env = FakeEnvironment({"HOME": str(tmp_path / "home"), "TMPDIR": str(tmp_path / "tmp")})
     return World(tmp_path, store, env, config=config)
 

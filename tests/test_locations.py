@@ -19,6 +19,7 @@ from vscode_interactive._install._locations import (
 def test_default_dirs_follow_xdg_data_home(tmp_path: Path) -> None:
     """With XDG_DATA_HOME set, our dirs and the heartbeat live under it; nothing is
     overridden for children."""
+    (tmp_path / "h").mkdir()
     env = FakeEnvironment({"HOME": str(tmp_path / "h"), "XDG_DATA_HOME": str(tmp_path / "xd")})
     locations = resolve_locations(env)
     assert locations.extensions_dir == tmp_path / "xd" / "vscode-interactive" / "extensions"
@@ -29,6 +30,7 @@ def test_default_dirs_follow_xdg_data_home(tmp_path: Path) -> None:
 
 def test_relative_xdg_value_is_ignored(tmp_path: Path) -> None:
     """A relative XDG_DATA_HOME is invalid per the XDG spec and falls back to HOME."""
+    (tmp_path / "h").mkdir()
     env = FakeEnvironment({"HOME": str(tmp_path / "h"), "XDG_DATA_HOME": "relative/dir"})
     assert resolve_locations(env).data_dir == tmp_path / "h/.local/share/vscode-interactive"
 
@@ -40,6 +42,7 @@ def test_heartbeat_path_follows_code_server_for_a_relative_xdg_value(tmp_path: P
     assert code_server_heartbeat_path(env, tmp_path) == (
         tmp_path / "relative/dir/code-server/heartbeat"
     )
+    (tmp_path / "h").mkdir()
     locations = resolve_locations(FakeEnvironment({**env, "HOME": str(tmp_path / "h")}))
     assert locations.heartbeat_path == Path.cwd() / "relative/dir/code-server/heartbeat"
 
@@ -139,3 +142,55 @@ def test_data_dir_variable_moves_our_files(tmp_path: Path) -> None:
     )
     assert resolve_locations(env).extensions_dir == tmp_path / "baked" / "extensions"
     assert resolve_locations(env, tmp_path / "arg").data_dir == tmp_path / "arg"
+
+
+# -- the fallback directory must be ours (issue 18, points 3 and 10) ---------------------------
+
+
+@pytest.mark.parametrize("planted", ["other-user", "world-writable", "symlink"])
+def test_a_fallback_dir_planted_by_someone_else_is_not_used(tmp_path: Path, planted: str) -> None:
+    """``$TMPDIR/vscode-interactive-<uid>`` is used only if it is a real directory of ours
+    that nobody else can write; otherwise a fresh private (0700) directory is made, so a
+    ``.bashrc`` planted there never runs in the IDE's terminal."""
+    if planted == "other-user" and os.geteuid() != 0:
+        pytest.skip("giving a directory to another user needs root")
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    fixed = tmpdir / f"vscode-interactive-{os.getuid()}"
+    target = tmp_path / "elsewhere" if planted == "symlink" else fixed
+    (target / "home").mkdir(parents=True)
+    (target / "home" / ".bashrc").write_text("echo planted\n")
+    target.chmod(0o777)
+    if planted == "other-user":
+        for path in (target, target / "home", target / "home" / ".bashrc"):
+            os.chown(path, 65534, 65534)
+    if planted == "symlink":
+        target.chmod(0o700)
+        fixed.symlink_to(target)
+    locations = resolve_locations(FakeEnvironment({"TMPDIR": str(tmpdir)}))
+    base = locations.fallback_dir
+    assert base is not None and base != fixed and base.parent == tmpdir
+    info = base.lstat()
+    assert info.st_uid == os.geteuid() and (info.st_mode & 0o777) == 0o700
+    assert not (Path(locations.child_env["HOME"]) / ".bashrc").exists()
+    assert Path(locations.child_env["HOME"]).is_relative_to(base)
+
+
+def test_our_own_private_fallback_dir_is_used_again(tmp_path: Path) -> None:
+    """The fixed fallback directory, ours and private, is reused (extensions stay installed)."""
+    env = FakeEnvironment({"TMPDIR": str(tmp_path)})
+    first = resolve_locations(env).fallback_dir
+    assert first == tmp_path / f"vscode-interactive-{os.getuid()}"
+    assert (first.stat().st_mode & 0o777) == 0o700
+    assert resolve_locations(env).fallback_dir == first
+
+
+def test_a_home_that_does_not_exist_falls_back_without_creating_it(tmp_path: Path) -> None:
+    """HOME=/nonexistent (as root too): the documented fallback, and nothing is created at
+    HOME."""
+    home = tmp_path / "nonexistent"
+    env = FakeEnvironment({"HOME": str(home), "TMPDIR": str(tmp_path / "tmp")})
+    locations = resolve_locations(env)
+    assert not home.exists()
+    assert locations.fallback_reason is not None and "does not exist" in locations.fallback_reason
+    assert locations.child_env["HOME"].startswith(str(tmp_path / "tmp"))

@@ -5,17 +5,23 @@ By default everything goes under the XDG data directory (``$XDG_DATA_HOME`` or
 ``vscode-interactive/extensions`` and ``vscode-interactive/user-data``. code-server itself
 also writes ``~/.config/code-server`` and ``~/.local/share/code-server`` whatever
 ``--user-data-dir`` says, and dies with ``EACCES: permission denied, mkdir '/.config'`` in
-containers whose HOME is ``/`` or read-only. When HOME (or the XDG directories) is missing
-or not writable we say so and fall back to ``<tmp>/vscode-interactive-<uid>``, and return
-HOME/XDG variables that every code-server child must get.
+containers whose HOME is ``/`` or read-only. When HOME (or the XDG directories) is unset,
+does not exist (it is never created: ``HOME=/nonexistent`` means "no home") or is not
+writable we say so and fall back to ``<tmp>/vscode-interactive-<uid>``, and return
+HOME/XDG variables that every code-server child must get. That directory is used only if
+it is a real directory of ours that nobody else can write (another user could have
+created it first, with a ``.bashrc`` that the IDE's terminal would run); otherwise a fresh
+private one (``mkdtemp``, 0700) is made for this run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pwd
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -76,13 +82,23 @@ def code_server_heartbeat_path(env: Mapping[str, str] | Environment, cwd: Path) 
 
 
 def _xdg_dir(env: Environment, variable: str, home: str | None, default: str) -> Path | None:
-    """``$variable`` when it is an absolute path (the XDG rule), else ``$HOME/default``."""
+    """``$variable`` when it is an absolute path (the XDG rule), else ``$HOME/default``
+    when HOME is an existing directory (a missing HOME is never created)."""
     value = env.get(variable)
     if value and Path(value).is_absolute():
         return Path(value)
-    if home and Path(home).is_absolute():
+    if home and Path(home).is_absolute() and Path(home).is_dir():
         return Path(home) / default
     return None
+
+
+def _home_problem(home: str | None) -> str:
+    """Why HOME cannot hold code-server's directories (it is unset, relative or missing)."""
+    if not home:
+        return "HOME is not set"
+    if not Path(home).is_absolute():
+        return f"HOME={home!r} is not an absolute path"
+    return f"HOME={home!r} does not exist (or is not a directory)"
 
 
 def _writable_dir(path: Path) -> bool:
@@ -94,12 +110,50 @@ def _writable_dir(path: Path) -> bool:
     return os.access(path, os.W_OK | os.X_OK)
 
 
+def _ours_and_private(path: Path) -> bool:
+    """A real directory (not a symlink) owned by us that nobody else can write."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return False
+    return (
+        stat.S_ISDIR(info.st_mode)
+        and info.st_uid == os.geteuid()
+        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    )
+
+
+def _fallback_in(directory: Path) -> Path | None:
+    """``<directory>/vscode-interactive-<uid>`` if it is ours and private (or we make it);
+    otherwise a fresh private directory beside it; None if ``directory`` is unusable."""
+    name = f"{APP_NAME}-{os.getuid()}"
+    fixed = directory / name
+    with contextlib.suppress(OSError):
+        fixed.mkdir(mode=0o700)
+    if _ours_and_private(fixed):
+        with contextlib.suppress(OSError):
+            fixed.chmod(0o700)
+        if os.access(fixed, os.W_OK | os.X_OK):
+            return fixed
+    elif fixed.exists() or fixed.is_symlink():
+        logger.warning(
+            "%s is not a private directory of this user (a symlink, another owner, or "
+            "writable by others); using a fresh private one instead",
+            fixed,
+        )
+    try:
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=directory))  # mode 0700
+    except OSError:
+        return None
+
+
 def _fallback_base(env: Environment) -> Path:
     candidates = [env.get("TMPDIR") or "", tempfile.gettempdir()]
-    name = f"{APP_NAME}-{os.getuid()}"
     for candidate in candidates:
-        if candidate and Path(candidate).is_absolute() and _writable_dir(Path(candidate) / name):
-            return Path(candidate) / name
+        if candidate and Path(candidate).is_absolute() and _writable_dir(Path(candidate)):
+            found = _fallback_in(Path(candidate))
+            if found is not None:
+                return found
     raise InstallError(
         f"HOME is not usable and no temporary directory is writable (tried "
         f"{', '.join(repr(c) for c in candidates if c)}); set HOME or TMPDIR to a writable "
@@ -121,7 +175,7 @@ def resolve_locations(env: Environment, data_dir: Path | str | None = None) -> L
     reason: str | None = None
     base: Path | None = None
     if config_home is None or data_home is None:
-        reason = "HOME is not set" if not home else f"HOME={home!r} is not an absolute path"
+        reason = _home_problem(home)
     elif not (_writable_dir(config_home) and _writable_dir(data_home)):
         reason = f"{config_home} or {data_home} cannot be created or written (HOME={home!r})"
     if reason is not None or config_home is None or data_home is None:

@@ -166,22 +166,58 @@ def test_live_session_is_not_displaced(
 
 @pytest.mark.skipif(sys.platform != "linux", reason="abstract sockets are Linux-only")
 def test_long_state_dir_uses_an_abstract_socket(tmp_path: Path) -> None:
-    """A state dir too deep for sun_path falls back to an abstract name both ends agree on."""
+    """A state dir too deep for sun_path is served on a random abstract name, recorded in
+    the (private) state dir where clients read it; a second listener is refused while the
+    first is alive, with a message that is true."""
     deep = tmp_path.joinpath(*["d" * 30] * 4) / ".vscode-interactive"
-    address = channel_address(deep)
-    assert isinstance(address, bytes) and address.startswith(b"\0vscode-interactive-")
-    assert channel_address(deep / ".." / deep.name) == address  # any spelling of the path
     server = ChannelServer(deep, Recorder())
     server.start()
     try:
+        address = channel_address(deep)
+        assert address == server.address
+        assert isinstance(address, bytes) and address.startswith(b"\0vscode-interactive-")
+        assert channel_address(deep / ".." / deep.name) == address  # any spelling of the path
         assert request_resume(deep) == "ack resume"
         assert not (deep / "resume.sock").exists()
-        with pytest.raises(ServerStartError, match="abstract socket vscode-interactive-"):
+        with pytest.raises(ServerStartError, match="already listens on abstract socket"):
             ChannelServer(deep, Recorder()).start()
     finally:
         server.close()
-    with pytest.raises(ResumeError, match="abstract socket"):
+    with pytest.raises(ResumeError, match="no vscode-interactive session"):
         request_resume(deep)
+
+
+def _old_predictable_name(state_dir: Path) -> bytes:
+    """The abstract name earlier versions derived from the state dir's path alone."""
+    import hashlib
+    import os
+
+    digest = hashlib.sha256(os.fsencode(str(state_dir.resolve()))).hexdigest()[:32]
+    return b"\0vscode-interactive-" + digest.encode()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="abstract sockets are Linux-only")
+def test_a_squatted_abstract_name_cannot_block_a_deep_workspace(tmp_path: Path) -> None:
+    """Anyone may bind an abstract name; the session's is random, so binding the name the
+    path suggests blocks nothing, and each session gets a new one."""
+    deep = tmp_path.joinpath(*["d" * 30] * 4) / ".vscode-interactive"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as squatter:
+        squatter.bind(_old_predictable_name(deep))
+        squatter.listen(1)
+        server = ChannelServer(deep, Recorder())
+        server.start()
+        try:
+            assert request_resume(deep) == "ack resume"
+            first = server.address
+        finally:
+            server.close()
+    again = ChannelServer(deep, Recorder())
+    again.start()
+    try:
+        assert isinstance(first, bytes) and again.address != first
+        assert request_status(deep)["url"] == "http://127.0.0.1:1"
+    finally:
+        again.close()
 
 
 def _open_fds() -> set[str]:

@@ -90,7 +90,9 @@ def test_code_server_gets_the_channel_address(rig: Rig) -> None:
     rig.at(5, sup.request_resume)
     sup.run()
     env = rig.launcher.launches[0].env
-    assert env["VSCODE_INTERACTIVE_CHANNEL"] == channel_env_value(rig.layout.root)
+    assert env["VSCODE_INTERACTIVE_CHANNEL"] == channel_env_value(
+        str(rig.layout.root.resolve() / "resume.sock")
+    )
     assert env["VSCODE_INTERACTIVE_CHANNEL"] == str(rig.layout.root.resolve() / "resume.sock")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 __all__ = [
     "INTERACTIVE_DEBUGGING_FILE_NAME",
     "MAX_SOCKET_PATH_BYTES",
+    "RESUME_ADDRESS_NAME",
     "RESUME_SOCKET_NAME",
     "RESUME_TASK_FILE_NAME",
     "STATE_DIR_NAME",
@@ -28,6 +29,8 @@ INTERACTIVE_DEBUGGING_FILE_NAME = "vscode_interactive_entrypoint.py"
 RESUME_TASK_FILE_NAME = "vscode_interactive_resume_task.py"
 #: The supervisor's resume/status socket in the state directory.
 RESUME_SOCKET_NAME = "resume.sock"
+#: Where the channel records its random abstract socket name when the path is too long.
+RESUME_ADDRESS_NAME = "resume.address"
 
 MAX_SOCKET_PATH_BYTES = 107
 """Longest path a Unix socket can be bound at: ``sun_path`` (108 bytes) minus its NUL."""
@@ -86,6 +89,11 @@ class StateLayout:
     def resume_socket(self) -> Path:
         """Unix socket the supervisor listens on for resume requests."""
         return self.root / RESUME_SOCKET_NAME
+
+    @property
+    def resume_address_file(self) -> Path:
+        """The channel's abstract socket name, when :attr:`resume_socket` is too long to bind."""
+        return self.root / RESUME_ADDRESS_NAME
 
     @property
     def front_page(self) -> Path:

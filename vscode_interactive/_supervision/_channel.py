@@ -20,11 +20,14 @@ or "no session here"), and the supervisor must react within a fraction of a seco
 polling the disk.
 
 Addresses: ``sun_path`` holds at most 107 bytes. When the socket path is longer (deep
-workspaces), both sides use the Linux *abstract* name ``\\0vscode-interactive-<sha256 of the
-resolved state dir, 32 hex>`` instead; abstract sockets vanish with their process, so they
-are never stale. Access: the socket file is made 0600 before ``listen``, and on Linux every
-connection's peer uid is checked (``SO_PEERCRED``) -- abstract names have no file
-permissions -- so only the same user (or root) can resume or query a session.
+workspaces), the server binds a Linux *abstract* name ``\\0vscode-interactive-<32 random
+hex>`` instead and records it in ``<state dir>/resume.address`` (0600, in the private state
+directory), where clients read it. The name is random, not derived from the path: anyone
+on the machine can bind any abstract name, so a predictable one could be taken first.
+Abstract sockets vanish with their process, so they are never stale. Access: the socket
+file is made 0600 before ``listen``, and on Linux every connection's peer uid is checked
+(``SO_PEERCRED``) -- abstract names have no file permissions -- so only the same user (or
+root) can resume or query a session.
 
 This module touches sockets on purpose; it is the one exception to "only ``_system.py``
 does I/O with the outside", kept small and tested against real sockets.
@@ -33,10 +36,12 @@ does I/O with the outside", kept small and tested against real sockets.
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import errno
 import json
 import logging
 import os
+import re
+import secrets
 import select
 import socket
 import struct
@@ -47,7 +52,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._errors import ResumeError, ServerStartError
-from .._layout import RESUME_SOCKET_NAME, fits_socket_address
+from .._layout import RESUME_ADDRESS_NAME, RESUME_SOCKET_NAME, fits_socket_address
+from .._system._files import write_atomic
 from ._activity import ENV_CHANNEL
 
 __all__ = [
@@ -67,6 +73,9 @@ __all__ = [
 logger = logging.getLogger("vscode_interactive.channel")
 
 _MAX_MESSAGE = 64 * 1024
+_ABSTRACT_PREFIX = "vscode-interactive-"
+_ABSTRACT_NAME = re.compile(re.escape(_ABSTRACT_PREFIX) + "[0-9a-f]{32}")
+_BIND_ATTEMPTS = 5
 
 Reply = dict[str, Any]
 """``{"ok": bool, "message": str, ...}``"""
@@ -79,20 +88,45 @@ Command = Literal["resume", "status", "abort"]
 """What a client can ask a session (anything else is answered ``ok: false``)."""
 
 
+def _socket_path(state_dir: Path | str) -> Path:
+    # both ends must agree, whatever spelling of the path they were given
+    return Path(state_dir).resolve() / RESUME_SOCKET_NAME
+
+
+def _address_file(state_dir: Path | str) -> Path:
+    return Path(state_dir).resolve() / RESUME_ADDRESS_NAME
+
+
+def _recorded_address(state_dir: Path | str) -> bytes | None:
+    """The abstract name a live server recorded for ``state_dir``, if any."""
+    try:
+        name = _address_file(state_dir).read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    if not _ABSTRACT_NAME.fullmatch(name):
+        return None
+    return b"\0" + name.encode()
+
+
 def channel_address(state_dir: Path | str) -> str | bytes:
-    """The socket path for ``state_dir``, or its abstract name when the path is too long."""
-    resolved = Path(state_dir).resolve()  # both ends must agree, whatever path they were given
-    path = resolved / RESUME_SOCKET_NAME
+    """Where the session of ``state_dir`` listens: the socket path, or (path too long) the
+    abstract name its server recorded. Raises :class:`ResumeError` when none is recorded."""
+    path = _socket_path(state_dir)
     if fits_socket_address(path):
         return str(path)
-    digest = hashlib.sha256(os.fsencode(str(resolved))).hexdigest()[:32]
-    return b"\0vscode-interactive-" + digest.encode()
+    recorded = _recorded_address(state_dir)
+    if recorded is None:
+        raise ResumeError(
+            f"no vscode-interactive session is listening for {Path(state_dir)}: its path is "
+            f"too long for a socket and no abstract socket name is recorded in "
+            f"{_address_file(state_dir)}. Is the job still waiting in the IDE?"
+        )
+    return recorded
 
 
-def channel_env_value(state_dir: Path | str) -> str:
-    """:data:`ENV_CHANNEL`'s value: the socket path, or ``@name`` for an abstract socket
-    (an environment variable cannot hold the NUL that starts an abstract address)."""
-    address = channel_address(state_dir)
+def channel_env_value(address: str | bytes) -> str:
+    """:data:`ENV_CHANNEL`'s value for ``address``: the socket path, or ``@name`` for an
+    abstract socket (an environment variable cannot hold the NUL that starts one)."""
     return address if isinstance(address, str) else "@" + address[1:].decode()
 
 
@@ -126,45 +160,65 @@ class ChannelServer:
 
     def __init__(self, state_dir: Path, handler: Handler) -> None:
         self.state_dir = Path(state_dir)
-        self.address = channel_address(self.state_dir)
+        path = _socket_path(self.state_dir)
+        #: The socket path, or the abstract name (random, chosen by :meth:`start`).
+        self.address: str | bytes = str(path) if fits_socket_address(path) else b""
         self._handler = handler
         self._sock: socket.socket | None = None
         self._stop: tuple[socket.socket, socket.socket] | None = None
         self._thread: threading.Thread | None = None
 
-    def _remove_stale(self, path: Path) -> None:
-        if not path.exists() and not path.is_symlink():
-            return
+    def _refuse_if_live(self, address: str | bytes) -> None:
+        """Raise if a session answers at ``address`` (a socket file, or the abstract name
+        recorded in the state dir); return if nobody listens there."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
             probe.settimeout(1.0)
             try:
-                probe.connect(str(path))
+                probe.connect(address)
             except OSError:
-                path.unlink(missing_ok=True)  # nobody listens: left by a killed session
                 return
         raise ServerStartError(
-            f"another vscode-interactive session already listens on {path}; resume or stop "
-            "it first (vscode-interactive status / resume), or use another workspace"
+            f"another vscode-interactive session already listens on {_describe(address)} "
+            f"for {self.state_dir}; resume or stop it first (vscode-interactive status / "
+            "resume), or use another workspace"
         )
+
+    def _bind_path(self, sock: socket.socket, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            self._refuse_if_live(str(path))
+            path.unlink(missing_ok=True)  # nobody listens: left by a killed session
+        sock.bind(str(path))
+        path.chmod(0o600)
+
+    def _bind_abstract(self, sock: socket.socket) -> bytes:
+        """Bind a fresh random abstract name and record it for clients."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        recorded = _recorded_address(self.state_dir)
+        if recorded is not None:
+            self._refuse_if_live(recorded)
+        for attempt in range(1, _BIND_ATTEMPTS + 1):
+            name = _ABSTRACT_PREFIX + secrets.token_hex(16)
+            try:
+                sock.bind(b"\0" + name.encode())
+                break
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE or attempt == _BIND_ATTEMPTS:
+                    raise ServerStartError(
+                        f"cannot bind an abstract socket for {self.state_dir} (its path is "
+                        f"too long for a socket file): {error}"
+                    ) from error
+        write_atomic(_address_file(self.state_dir), name + "\n", mode=0o600)
+        return b"\0" + name.encode()
 
     def start(self) -> None:
         """Bind and listen, then serve in a daemon thread."""
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             if isinstance(self.address, str):
-                path = Path(self.address)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._remove_stale(path)
-                sock.bind(self.address)
-                path.chmod(0o600)
+                self._bind_path(sock, Path(self.address))
             else:
-                try:
-                    sock.bind(self.address)
-                except OSError as error:
-                    raise ServerStartError(
-                        f"another vscode-interactive session already serves {self.state_dir} "
-                        f"({_describe(self.address)}): {error}"
-                    ) from error
+                self.address = self._bind_abstract(sock)
             sock.listen(8)
         except BaseException:
             sock.close()
@@ -228,6 +282,8 @@ class ChannelServer:
             self._sock = None
             if isinstance(self.address, str):
                 Path(self.address).unlink(missing_ok=True)
+            elif _recorded_address(self.state_dir) == self.address:
+                _address_file(self.state_dir).unlink(missing_ok=True)
         if self._stop is not None:
             for end in self._stop:
                 end.close()

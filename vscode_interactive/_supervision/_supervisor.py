@@ -117,6 +117,7 @@ class Supervisor:
         self._announced = False
         self._greeting: Greeting | None = None
         self._activity = ActivityLog()
+        self._channel_address: str | bytes = ""
 
     # -- controls (any thread) -------------------------------------------------------
 
@@ -250,6 +251,7 @@ class Supervisor:
         unsubscribe: Callable[[], None] = lambda: None  # noqa: E731
         try:
             channel.start()
+            self._channel_address = channel.address
             unsubscribe = self._seams.interrupts.subscribe(self.interrupt)
             yield
         finally:
@@ -282,7 +284,7 @@ class Supervisor:
                 self._seams.environment.snapshot(),
                 options,
                 password,
-                channel=channel_env_value(layout.root),
+                channel=channel_env_value(self._channel_address),
             )
             attempts = 0
             while True:

@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 from .._errors import InstallError
+from .._system._files import write_atomic
 
 __all__ = [
     "EXTENSION_ROOT",
@@ -161,7 +161,7 @@ def vsix_bytes(extension: OwnExtension) -> bytes:
 
 
 def write_vsix(extension: OwnExtension, directory: Path) -> Path:
-    """``directory/<id>-<version>.vsix``, written once (temporary file + rename).
+    """``directory/<id>-<version>.vsix``, written once (the library's one atomic write).
 
     An existing file of that name is reused when its bytes are right (the version is a
     content hash, so a right name almost always means right bytes; a damaged one is rewritten).
@@ -172,11 +172,7 @@ def write_vsix(extension: OwnExtension, directory: Path) -> Path:
         if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
             return target
         directory.mkdir(parents=True, exist_ok=True)
-        temporary = directory / f".{extension.file_name}.{os.getpid()}.tmp"
-        temporary.unlink(missing_ok=True)
-        with temporary.open("xb") as handle:
-            handle.write(data)
-        temporary.replace(target)
+        write_atomic(target, data, mode=None)  # package content: the umask decides
     except OSError as error:
         raise InstallError(
             f"cannot write the library's own extension to {target}: {error}"

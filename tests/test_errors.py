@@ -20,6 +20,7 @@ from vscode_interactive import (
     ResumeError,
     ServerExitedError,
     ServerStartError,
+    StateDirError,
     UnsupportedPlatformError,
     VscodeInteractiveError,
 )
@@ -36,6 +37,7 @@ ALL_ERRORS: list[VscodeInteractiveError] = [
     ServerStartError("s", port=8080, exit_code=1, log_tail="boom"),
     ServerExitedError("x", port=1, exit_code=0, log_tail=""),
     IdleTimeoutError("idle", idle_seconds=12.5),
+    StateDirError("not ours", path="/w/.vscode-interactive"),
     ResumeError("r"),
     ReloadError("syntax", source_path="/w/f.py", line=3),
 ]
@@ -63,6 +65,7 @@ def test_every_error_round_trips_through_pickle(error: VscodeInteractiveError) -
         (ServerStartError("x"), RuntimeError),
         (ServerExitedError("x"), RuntimeError),
         (IdleTimeoutError("x"), TimeoutError),
+        (StateDirError("x"), PermissionError),
         (ResumeError("x"), RuntimeError),
         (ReloadError("x"), ImportError),
     ],

@@ -166,3 +166,47 @@ def test_failed_atomic_write_removes_its_temp_and_keeps_the_target(tmp_path: Pat
         write_atomic(target, chunks())
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["inputs.pkl"]
+
+
+def test_keep_mode_never_takes_the_mode_of_a_symlink(tmp_path: Path) -> None:
+    """A symlink at the target (its own mode is 0777) gives no mode: the new file is 0600."""
+    victim = tmp_path / "victim"
+    victim.write_text("{}")
+    link = tmp_path / "launch.json"
+    link.symlink_to(victim)
+    write_atomic(link, "{ }", keep_mode=True)
+    assert not link.is_symlink() and stat.S_IMODE(link.stat().st_mode) == 0o600
+
+
+def test_keep_mode_drops_set_id_bits(tmp_path: Path) -> None:
+    """A replaced file's setuid/setgid bits are not carried over to the new file."""
+    mine = tmp_path / "script"
+    mine.write_text("x")
+    mine.chmod(0o6755)
+    write_atomic(mine, "y", keep_mode=True)
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o755
+
+
+def test_log_tail_does_not_follow_a_symlink(tmp_path: Path) -> None:
+    """A log replaced by a symlink (to a secret) yields nothing, not the target's text."""
+    secret = tmp_path / "shadow"
+    secret.write_text("root:hash\n")
+    log = tmp_path / "code-server.log"
+    log.symlink_to(secret)
+    assert read_log_tail(log) == ""
+
+
+def test_private_append_replaces_a_symlink_and_never_writes_through_it(tmp_path: Path) -> None:
+    """The server log is opened for appending without following a symlink planted there:
+    the target keeps its content, the log becomes our own 0600 file."""
+    from vscode_interactive._system._files import open_private_append
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    log = tmp_path / "code-server.log"
+    log.symlink_to(victim)
+    with os.fdopen(open_private_append(log), "ab") as out:
+        out.write(b"server output\n")
+    assert victim.read_text() == "precious\n"
+    assert not log.is_symlink() and log.read_bytes() == b"server output\n"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600

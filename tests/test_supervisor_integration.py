@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from vscode_interactive._supervision._channel import request_resume, request_sta
 from vscode_interactive._supervision._policy import Outcome
 from vscode_interactive._supervision._supervisor import Supervisor, SupervisorSeams
 from vscode_interactive._system._network import SocketPortAllocator
+from vscode_interactive._workspace._front_page import SourceLocation
 
 pytestmark = pytest.mark.integration
 
@@ -273,3 +275,29 @@ def test_parent_death_signal_reaches_the_server_without_guardian(rig: LiveRig) -
     assert child.stdout is not None
     child.stdout.close()
     wait_until_gone([server], timeout=10)
+
+
+def test_session_files_and_sockets_are_private_under_umask_000(rig: LiveRig) -> None:
+    """With umask 000, the state dir is 0700 and every file and socket the session (and
+    code-server's window registry) creates there is readable and writable by us only."""
+    rig.knobs["FAKE_CS_WINDOW"] = str(rig.tmp / "window.jsonl")
+    open_first = (SourceLocation(rig.tmp / "ws" / "DEBUGGING.md", 1),)
+    previous = os.umask(0)
+    try:
+        session = rig.session(open_files=open_first)
+        session.wait_ready()
+    finally:
+        os.umask(previous)
+    root = rig.layout.root
+    modes = {
+        str(path.relative_to(root)): stat.S_IMODE(path.lstat().st_mode)
+        for path in [root, *root.rglob("*")]
+        if path.name != "fake-window.sock"  # the fake's stand-in for a browser window
+    }
+    assert modes.pop(".") == 0o700
+    for name in ("code-server.log", "password", "session.json", "resume.sock"):
+        assert modes[name] == 0o600, (name, modes)
+    assert rig.layout.editor_registry.exists()
+    assert not [name for name, mode in modes.items() if mode & 0o077], modes
+    request_resume(root)
+    rig.assert_nothing_survives(session.finish().server_pid)

@@ -143,6 +143,22 @@ def test_launcher_kills_whole_group_including_grandchild(tmp_path: Path) -> None
     handle.signal_group(signal.SIGTERM)  # no error once the group is gone
 
 
+def test_launcher_never_appends_to_a_symlinked_log(tmp_path: Path) -> None:
+    """A symlink planted at the log's path is not followed: its target is untouched and
+    the child's output goes to a new private file."""
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    log = tmp_path / "code-server.log"
+    log.symlink_to(victim)
+    handle = PopenLauncher().launch(
+        [sys.executable, "-c", "print('started', flush=True)"], env=dict(os.environ), log_path=log
+    )
+    assert handle.wait(10) == 0
+    assert victim.read_text() == "precious\n"
+    assert not log.is_symlink() and log.read_text() == "started\n"
+    assert (log.stat().st_mode & 0o777) == 0o600
+
+
 def test_environment_reads_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     """get and snapshot reflect the process environment."""
     monkeypatch.setenv("VSCODE_INTERACTIVE_TEST_VAR", "42")

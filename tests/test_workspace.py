@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import stat
 import subprocess
@@ -261,3 +262,78 @@ def test_load_module_from_path_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ImportError, match="no such Python file"):
         load_module_from_path("vi_test_missing", tmp_path / "nope.py")
     assert "vi_test_missing" not in sys.modules
+
+
+# -- the state directory is private and ours (issue 18, points 4 and 6) -----------------------
+
+
+def _tree_modes(root: Path) -> dict[str, int]:
+    return {
+        str(path.relative_to(root)): stat.S_IMODE(path.lstat().st_mode)
+        for path in [root, *root.rglob("*")]
+    }
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022])
+def test_everything_the_session_writes_is_private_whatever_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    """State dir 0700, every file in it 0600 (front page and scripts too); the .vscode
+    folder and files it creates are never writable by others, even under umask 000."""
+    previous = os.umask(umask)
+    try:
+        files = _prepare(tmp_path)
+    finally:
+        os.umask(previous)
+    modes = _tree_modes(files.layout.root)
+    assert modes.pop(".") == 0o700
+    assert modes and set(modes.values()) == {0o600}, modes
+    vscode = tmp_path / ".vscode"
+    assert not stat.S_IMODE(vscode.stat().st_mode) & 0o022
+    assert stat.S_IMODE(files.launch_json.stat().st_mode) == 0o600
+
+
+def test_files_left_with_loose_modes_are_written_fresh_and_private(tmp_path: Path) -> None:
+    """A front page left 0644 and a script left 0777 (or planted) are replaced by new
+    private files of ours; an old state dir 0755 of ours is tightened to 0700."""
+    layout = StateLayout.for_workspace(tmp_path)
+    layout.root.mkdir(mode=0o755)
+    layout.root.chmod(0o755)
+    layout.front_page.write_text("old")
+    layout.front_page.chmod(0o644)
+    layout.resume_script.write_text("import os; os.system('planted')")
+    layout.resume_script.chmod(0o777)
+    planted = layout.resume_script.stat().st_ino
+    _prepare(tmp_path)
+    assert stat.S_IMODE(layout.root.stat().st_mode) == 0o700
+    for path in (layout.front_page, layout.resume_script):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert layout.resume_script.stat().st_ino != planted
+    assert "planted" not in layout.resume_script.read_text()
+
+
+def test_a_symlinked_state_dir_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    """``.vscode-interactive`` as a symlink: refused with a clear error, nothing written
+    through it."""
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / ".vscode-interactive").symlink_to(target)
+    with pytest.raises(PermissionError, match="symlink"):
+        _prepare(workspace)
+    assert list(target.iterdir()) == []
+    assert not (workspace / ".vscode").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory to another user needs root")
+def test_a_state_dir_of_another_user_is_refused(tmp_path: Path) -> None:
+    """A state dir another user created first (a sticky /tmp workspace) is not used: its
+    owner could swap the scripts the IDE runs."""
+    workspace = tmp_path / "ws"
+    state = workspace / ".vscode-interactive"
+    state.mkdir(parents=True, mode=0o700)
+    os.chown(state, 65534, 65534)
+    with pytest.raises(PermissionError, match="owned by uid 65534"):
+        _prepare(workspace)
+    assert list(state.iterdir()) == []

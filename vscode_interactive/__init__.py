@@ -58,6 +58,7 @@ if typing.TYPE_CHECKING:
         ServerError,
         ServerExitedError,
         ServerStartError,
+        StateDirError,
         UnsupportedPlatformError,
         VscodeInteractiveError,
     )
@@ -127,6 +128,7 @@ __all__ = [
     "Session",
     "SessionConfig",
     "SourceLocation",
+    "StateDirError",
     "StateLayout",
     "SupervisionResult",
     "Supervisor",
@@ -193,6 +195,7 @@ _EXPORTS: dict[str, str] = {
     "ServerError": "._errors",
     "ServerExitedError": "._errors",
     "ServerStartError": "._errors",
+    "StateDirError": "._errors",
     "UnsupportedPlatformError": "._errors",
     "VscodeInteractiveError": "._errors",
     "Installation": "._install._ensure",

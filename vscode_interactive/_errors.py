@@ -17,6 +17,7 @@ around a job keeps working::
     │   ├── ServerStartError                                      never became ready
     │   └── ServerExitedError                                     died while in use
     ├── IdleTimeoutError                         (+ TimeoutError) nobody used the IDE
+    ├── StateDirError                            (+ PermissionError) state dir not ours/private
     ├── DebuggerError                            (+ RuntimeError) post-mortem unavailable
     └── ResumeError                              (+ RuntimeError) resume request or reload
         └── ReloadError                          (+ ImportError)  edited source won't import
@@ -45,6 +46,7 @@ __all__ = [
     "ServerError",
     "ServerExitedError",
     "ServerStartError",
+    "StateDirError",
     "UnsupportedPlatformError",
     "VscodeInteractiveError",
 ]
@@ -175,6 +177,16 @@ class IdleTimeoutError(VscodeInteractiveError, TimeoutError):
 
 class DebuggerError(VscodeInteractiveError, RuntimeError):
     """The post-mortem debugger could not start (debugpy missing or too old, no traceback)."""
+
+
+class StateDirError(VscodeInteractiveError, PermissionError):
+    """The session's state directory is a symlink, not a directory, or not this user's:
+    the session refuses to write there (another user could read or swap its files)."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        # Not ``filename``: OSError keeps it in a C slot that pickling would drop.
+        self.path = path
 
 
 class ResumeError(VscodeInteractiveError, RuntimeError):

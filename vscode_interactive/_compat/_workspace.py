@@ -76,7 +76,7 @@ def prepare_interactive_python(
     write_files(
         [
             FileWrite(layout.inputs, captured.chunks, mode=0o600),
-            FileWrite(layout.entry_script, script),
+            FileWrite(layout.entry_script, script, mode=0o600),
         ]
     )
     return layout.entry_script
@@ -100,7 +100,7 @@ def prepare_resume_task_python(
         label="the task function",
         job_pid=pid,
     )
-    write_files([FileWrite(layout.resume_script, script)])
+    write_files([FileWrite(layout.resume_script, script, mode=0o600)])
     return layout.resume_script
 
 

@@ -53,7 +53,7 @@ from typing import Any, Literal
 
 from .._errors import ResumeError, ServerStartError
 from .._layout import RESUME_ADDRESS_NAME, RESUME_SOCKET_NAME, fits_socket_address
-from .._system._files import write_atomic
+from .._system._files import ensure_private_dir, write_atomic
 from ._activity import ENV_CHANNEL
 
 __all__ = [
@@ -184,7 +184,7 @@ class ChannelServer:
         )
 
     def _bind_path(self, sock: socket.socket, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(self.state_dir)
         if path.exists() or path.is_symlink():
             self._refuse_if_live(str(path))
             path.unlink(missing_ok=True)  # nobody listens: left by a killed session
@@ -193,7 +193,7 @@ class ChannelServer:
 
     def _bind_abstract(self, sock: socket.socket) -> bytes:
         """Bind a fresh random abstract name and record it for clients."""
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(self.state_dir)
         recorded = _recorded_address(self.state_dir)
         if recorded is not None:
             self._refuse_if_live(recorded)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .._errors import ServerStartError
 from .._ports import PortAllocator, ProcessHandle, ProcessLauncher
+from .._system._files import regular_file_size
 from . import _guardian
 from ._server import ServerOptions, build_argv, guardian_argv
 
@@ -69,7 +70,7 @@ def launch_server(
             parent_pid=os.getpid(),
             argv=argv,
         )
-    log_offset = log.stat().st_size if log.exists() else 0
+    log_offset = regular_file_size(log)
     try:
         handle = launcher.launch(argv, env=env, cwd=options.workspace_folder, log_path=log)
     except OSError as error:

@@ -25,7 +25,13 @@ from typing import Any
 
 from .._errors import ResumeError, ServerStartError
 from .._ports import ProcessHandle, Wakeup
-from .._system._files import mtime_or_none, read_log_tail
+from .._system._files import (
+    create_dir,
+    ensure_private_dir,
+    make_socket_private,
+    mtime_or_none,
+    read_log_tail,
+)
 from .._system._os import PipeWakeup
 from ._activity import ActivityLog, IdleSource, parse_activity
 from ._channel import ChannelServer, Reply, channel_env_value, command_handler
@@ -270,8 +276,8 @@ class Supervisor:
         for warning in self._warnings:
             logger.warning(warning)
         executable = resolve_executable(options.executable, self._seams.environment.get("PATH"))
-        layout.root.mkdir(parents=True, exist_ok=True)
-        options.xdg_data_home.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(layout.root)
+        create_dir(options.xdg_data_home, mode=0o700)
         with self._scope():
             if options.open_files:
                 self._greeting = Greeting(
@@ -447,6 +453,7 @@ class Supervisor:
 
     def _on_ready(self) -> None:
         self._files.write_info(self.status())
+        make_socket_private(self.options.layout.editor_registry)  # code-server made it
         if self._announced or not self._url:
             return
         self._announced = True

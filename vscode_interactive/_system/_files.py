@@ -1,7 +1,11 @@
-"""Small file helpers: the one atomic file write, a private secret, JSON, a log tail.
+"""Small file helpers: the one atomic file write, a private secret, JSON, a log tail,
+the private state directory and the server log.
 
 :func:`write_atomic` is the only way the library replaces a file's content; every room
 (session files, the workspace, the cache's records, the installer's memo) calls it.
+:func:`ensure_private_dir` is the only way the session's state directory is created or
+accepted; :func:`open_private_append` the only way the server log is opened. None of them
+follows a symlink it did not create.
 """
 
 from __future__ import annotations
@@ -11,13 +15,21 @@ import errno
 import json
 import os
 import secrets
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .._errors import StateDirError
+
 __all__ = [
     "TEMP_SUFFIX",
+    "create_dir",
+    "ensure_private_dir",
+    "make_socket_private",
     "mtime_or_none",
+    "open_private_append",
     "read_log_tail",
+    "regular_file_size",
     "remove_quietly",
     "temp_path_beside",
     "write_atomic",
@@ -83,8 +95,7 @@ def write_atomic(
     else:
         chunks = data
     if keep_mode:
-        with contextlib.suppress(OSError):
-            mode = path.lstat().st_mode & 0o7777
+        mode = _mode_to_keep(path, mode)
     temp = temp_path_beside(path)
     fd = os.open(temp, _CREATE, 0o666 if mode is None else 0o600)
     try:
@@ -101,6 +112,18 @@ def write_atomic(
             temp.unlink()
         raise
     _fsync_directory(path.parent)
+
+
+def _mode_to_keep(path: Path, default: int | None) -> int | None:
+    """The permission bits of the regular file at ``path`` (without set-id and sticky
+    bits); ``default`` when there is none (missing, or a symlink: its 0777 says nothing)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return default
+    if not stat.S_ISREG(info.st_mode):
+        return default
+    return stat.S_IMODE(info.st_mode) & 0o777
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -136,6 +159,24 @@ def remove_quietly(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def make_socket_private(path: Path) -> None:
+    """Mode 0600 for the Unix socket of ours at ``path`` (another program created it under
+    its umask); nothing for anything else, a symlink included."""
+    with contextlib.suppress(OSError):
+        info = path.lstat()
+        if stat.S_ISSOCK(info.st_mode) and info.st_uid == os.geteuid():
+            path.chmod(0o600)
+
+
+def regular_file_size(path: Path) -> int:
+    """The size of the regular file at ``path``; 0 when there is none (or a symlink)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
 def mtime_or_none(path: Path) -> float | None:
     try:
         return path.stat().st_mtime
@@ -146,9 +187,11 @@ def mtime_or_none(path: Path) -> float | None:
 def read_log_tail(
     path: Path, offset: int = 0, *, lines: int = 30, max_bytes: int = 64 * 1024
 ) -> str:
-    """The last ``lines`` lines written to ``path`` after byte ``offset`` ('' if none)."""
+    """The last ``lines`` lines written to ``path`` after byte ``offset`` ('' if none, or
+    if ``path`` is a symlink: error messages never show another file's content)."""
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
             size = handle.seek(0, os.SEEK_END)
             start = max(offset, size - max_bytes)
             handle.seek(start)
@@ -157,3 +200,96 @@ def read_log_tail(
         return ""
     text = data.decode("utf-8", errors="replace")
     return "\n".join(text.splitlines()[-lines:])
+
+
+def _private_dir_problem(path: Path, info: os.stat_result) -> str | None:
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a directory"
+    if info.st_uid != os.geteuid():
+        return (
+            f"it is owned by uid {info.st_uid}{_user_name(info.st_uid)}, not by this user "
+            f"(uid {os.geteuid()}): its owner could read or swap the session's files"
+        )
+    return None
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return f" ({pwd.getpwuid(uid).pw_name})"
+    except (KeyError, ImportError):
+        return ""
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` with mode 0700 (whatever the umask), or accept an existing one only
+    if it is a real directory (not a symlink) owned by this user, then make it 0700.
+
+    Raises :class:`~vscode_interactive._errors.StateDirError` naming the path, what is
+    wrong and what to do; ``OSError`` when it cannot be created. Missing parents are
+    created as ``mkdir -p`` would.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=0o700)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        why = f"it is a symlink (to {path.readlink()})" if path.is_symlink() else "not a directory"
+        fd = -1
+    else:
+        info = os.fstat(fd)
+        found = _private_dir_problem(path, info)
+        if found is None:
+            if stat.S_IMODE(info.st_mode) != 0o700:
+                os.fchmod(fd, 0o700)
+            os.close(fd)
+            return
+        why = found
+    if fd >= 0:
+        os.close(fd)
+    raise StateDirError(
+        f"refusing to use {path} as the session's state directory: {why}. Remove it (or "
+        "move it aside) and run again, or choose another workspace_dir.",
+        path=str(path),
+    )
+
+
+def create_dir(path: Path, *, mode: int = 0o755) -> None:
+    """Create the directory ``path`` with at most ``mode`` (the umask can only narrow it:
+    never writable by others under ``umask 000`` with the default 0755); parents as
+    ``mkdir -p``. An existing directory is left as it is."""
+    if path.is_dir():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        path.mkdir(mode=mode)
+
+
+def open_private_append(path: Path) -> int:
+    """A file descriptor appending to ``path``, a regular file of ours with mode 0600.
+
+    A symlink, or anything that is not a regular file of this user with one link, found at
+    ``path`` is removed and replaced by a new file: nothing is ever written through a
+    link planted there, nor into someone else's file.
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(3):
+        try:
+            fd = os.open(path, flags | os.O_NONBLOCK, 0o600)
+        except OSError as error:
+            if error.errno not in (errno.ELOOP, errno.ENXIO):
+                raise
+            remove_quietly(path)  # a symlink (or a FIFO nobody reads)
+            continue
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and info.st_nlink == 1:
+            os.set_blocking(fd, True)
+            os.fchmod(fd, 0o600)
+            return fd
+        os.close(fd)
+        remove_quietly(path)
+    raise OSError(errno.EEXIST, f"cannot create a private log file at {path}", str(path))

@@ -11,6 +11,7 @@ from typing import IO
 
 from .._ports import CommandResult
 from .._supervision._guardian import live_processes
+from ._files import open_private_append
 
 __all__ = ["PopenLauncher", "SubprocessRunner"]
 
@@ -89,7 +90,7 @@ class PopenLauncher:
         log: IO[bytes] | None = None
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
-            log = log_path.open("ab")
+            log = os.fdopen(open_private_append(log_path), "ab")  # never through a symlink
         try:
             popen = subprocess.Popen(
                 list(argv),

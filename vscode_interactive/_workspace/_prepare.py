@@ -12,6 +12,9 @@ user's tree, ``.vscode/`` included, is never written):
 - ``<folder name>.code-workspace``: the folder, our launch configurations and settings
   (see :mod:`._workspace_file`), the file code-server opens.
 
+The state directory is 0700 and must be ours; every file in it is written fresh each
+session with mode 0600, whatever was there and whatever the umask.
+
 Everything the plan holds is rendered by the pure functions in the submodules.
 """
 
@@ -177,8 +180,8 @@ def _script_writes(
     )
     return [
         FileWrite(layout.inputs, captured.chunks, mode=0o600),
-        FileWrite(layout.entry_script, entry),
-        FileWrite(layout.resume_script, resume),
+        FileWrite(layout.entry_script, entry, mode=0o600),
+        FileWrite(layout.resume_script, resume, mode=0o600),
     ]
 
 
@@ -206,7 +209,7 @@ def _workspace_file_write(
         configurations=configurations,
         settings=workspace_settings(user_settings, render_settings(python)),
     )
-    return FileWrite(layout.workspace_file, text)
+    return FileWrite(layout.workspace_file, text, mode=0o600)
 
 
 def _front_page(
@@ -280,9 +283,9 @@ def plan_workspace(
     raised_at = shown.raised_at if failure is not None else definition
     page = _front_page(target, captured, layout, definition, shown, max_idle_seconds, now)
     page = dataclasses.replace(page, edits_note=edits_note, post_mortem=post_mortem is not None)
-    writes.append(FileWrite(layout.front_page, render_front_page(page)))
+    writes.append(FileWrite(layout.front_page, render_front_page(page), mode=0o600))
     if shown.traceback is not None:
-        writes.append(FileWrite(layout.traceback, shown.traceback))
+        writes.append(FileWrite(layout.traceback, shown.traceback, mode=0o600))
     open_first = (SourceLocation(layout.front_page, 1), *([raised_at] if raised_at else []))
     files = WorkspaceFiles(
         layout=layout,

@@ -3,9 +3,11 @@
 A workspace is written from a plan: a sequence of :class:`FileWrite` values that the pure
 code decides, handed to :func:`write_files`, the one write loop. Every file goes through
 :func:`~vscode_interactive._system._files.write_atomic`, so a reader (VS Code, the user, a
-crashed job being restarted) sees the old file or the new one, never half of one. A
-replaced file keeps its permission bits unless the plan names a mode; a new one is private
-(``0o600``) whatever the umask.
+crashed job being restarted) sees the old file or the new one, never half of one, and is
+a new file (nothing that was at its path is written through). A replaced file keeps its
+permission bits unless the plan names a mode (the state directory's files always do:
+0600); a new one is private (``0o600``) whatever the umask. A folder it creates
+(``.vscode``) is never writable by others, whatever the umask.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._system._files import write_atomic
+from .._system._files import create_dir, ensure_private_dir, write_atomic
 from ._vscode import MergeResult
 
 __all__ = [
@@ -54,7 +56,7 @@ def write_files(writes: Iterable[FileWrite]) -> tuple[Path, ...]:
     """Write each planned file in order (parents created); returns the backups made."""
     made: list[Path] = []
     for item in writes:
-        item.path.parent.mkdir(parents=True, exist_ok=True)
+        create_dir(item.path.parent)
         if item.backup_first and item.path.exists():
             made.append(backup(item.path))
         mode = 0o600 if item.mode is None else item.mode
@@ -88,11 +90,12 @@ def backup(path: Path) -> Path:
 
 
 def ensure_state_dir(root: Path) -> None:
-    """Create the state directory with a ``.gitignore`` that ignores everything in it."""
-    root.mkdir(parents=True, exist_ok=True)
+    """Create the state directory (0700, ours: see
+    :func:`~vscode_interactive._system._files.ensure_private_dir`) with a ``.gitignore``
+    that ignores everything in it."""
+    ensure_private_dir(root)
     gitignore = root / ".gitignore"
-    if read_text_or_none(gitignore) != "*\n":
-        write_files([FileWrite(gitignore, "*\n")])
+    write_files([FileWrite(gitignore, "*\n", mode=0o600)])
 
 
 def plan_merge(

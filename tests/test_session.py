@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeEnvironment, FakePostMortem
-from vscode_interactive import ConfigError, IdleTimeoutError, ResumeError, ServerExitedError
+from vscode_interactive import (
+    ConfigError,
+    IdleTimeoutError,
+    ResumeError,
+    ServerExitedError,
+    ServerStartError,
+)
 from vscode_interactive._context import ExecutionContext, ExecutionContextManager
 from vscode_interactive._errors import DebuggerError
 from vscode_interactive._install._arch import current_arch
@@ -52,6 +58,20 @@ class FakeSteps:
     post_mortems: list[FakePostMortem] = field(default_factory=list)
     endpoints: list[tuple[str, int] | None] = field(default_factory=list)
     debugger_error: Exception | None = None
+    claims: list[str] = field(default_factory=list)
+    refuse_claim: BaseException | None = None
+    supervise_raises: BaseException | None = None
+
+    @contextlib.contextmanager
+    def claim(self, config: SessionConfig) -> Iterator[None]:
+        """Records "claim"/"release" (in ``claims``, so ``calls`` keeps the work done)."""
+        self.claims.append("claim")
+        if self.refuse_claim is not None:
+            raise self.refuse_claim
+        try:
+            yield
+        finally:
+            self.claims.append("release")
 
     def post_mortem(self, failure: BaseException) -> FakePostMortem:
         self.calls.append("post-mortem")
@@ -103,6 +123,8 @@ class FakeSteps:
         self.calls.append("supervise")
         self.options.append(options)
         self.summaries.append(failure_summary)
+        if self.supervise_raises is not None:
+            raise self.supervise_raises
         if self.before_outcome:
             self.before_outcome.pop(0)()
         return self.results.pop(0)
@@ -239,7 +261,7 @@ def test_syntax_error_on_resume_offers_the_ide_again(tmp_path: Path, job_module:
     """A broken edit is shown in the next IDE round instead of losing the job."""
     steps = FakeSteps(tmp_path, [result(Outcome.RESUMED), result(Outcome.RESUMED)])
     steps.before_outcome += [
-        lambda: job_module.write_text("def divide(a, b):\n    return (a / b\n"),
+        lambda: job_module.write_text("def divide(a, b):\n    b = b\n    return (a / b\n"),
         lambda: job_module.write_text("def divide(a, b):\n    return 42\n"),
     ]
     session = make_session(tmp_path, steps, run_task_first=True)
@@ -257,7 +279,11 @@ def test_syntax_error_on_resume_offers_the_ide_again(tmp_path: Path, job_module:
     second = steps.failures_shown[1]
     assert type(second).__name__ == "ReloadError"
     assert str(job_module) in str(second)
-    assert steps.summaries[1] is not None and "line 2" in steps.summaries[1]
+    assert steps.summaries[1] is not None and "line 3" in steps.summaries[1]
+    # The second round lands on the syntax error's line, not on the def line (2).
+    raised = steps.options[1].open_files[-1]
+    assert (raised.path, raised.line) == (job_module, 3)
+    assert steps.claims == ["claim", "release"]  # one IDE phase, one claim
 
 
 def test_a_failing_resume_reopens_the_ide_on_the_new_failure(
@@ -412,3 +438,61 @@ def test_the_ide_opens_on_the_front_page_and_the_line_that_raised(
     front, raised = steps.options[0].open_files
     assert front.path == session.config.layout().front_page and front.line == 1
     assert (raised.path, raised.line) == (job_module, 3)
+
+
+# -- options checked, workspace and port claimed, before any work (issue 18, points 1, 12) ----
+
+
+def test_invalid_options_fail_before_the_task_and_before_any_work(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """A non-loopback host without auth is refused before the task runs, before install
+    and before a single file is written."""
+    ran: list[int] = []
+
+    def task() -> None:
+        ran.append(1)
+
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+    session = make_session(tmp_path, steps, run_task_first=True, host="0.0.0.0", auth="none")
+    with pytest.raises(ConfigError, match=r"refusing to serve code-server on 0\.0\.0\.0"):
+        session.run(task)
+    assert ran == [] and steps.calls == [] and steps.claims == []
+    assert not (tmp_path / "ws").exists()
+
+
+def test_a_refused_claim_stops_before_install_and_chains_to_the_failure(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """A busy workspace (or a taken port) is found before install and before the workspace
+    is written; the error's cause is the task's original failure."""
+    steps = FakeSteps(tmp_path, [])
+    steps.refuse_claim = ServerStartError("another session (pid 1) holds the workspace")
+    session = make_session(tmp_path, steps, run_task_first=True)
+    with pytest.raises(ServerStartError, match="holds the workspace") as info:
+        session.run(load_divide(), 1, 0)
+    assert steps.claims == ["claim"] and steps.calls == []
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+
+
+def test_an_error_of_the_ide_phase_chains_to_the_original_failure(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """A start error after the task failed keeps the task's failure as its cause; one that
+    has its own cause keeps it and gets the failure at the root of its chain."""
+    steps = FakeSteps(tmp_path, [])
+    steps.supervise_raises = ServerStartError("code-server exited with code 1")
+    session = make_session(tmp_path, steps, run_task_first=True)
+    with pytest.raises(ServerStartError) as info:
+        session.run(load_divide(), 1, 0)
+    assert isinstance(info.value.__cause__, ZeroDivisionError)
+    assert "supervise" in steps.calls and steps.claims == ["claim", "release"]
+    low = OSError("cannot exec")
+    caused = ServerStartError("cannot start code-server")
+    caused.__cause__ = low
+    steps = FakeSteps(tmp_path, [])
+    steps.supervise_raises = caused
+    with pytest.raises(ServerStartError) as info:
+        make_session(tmp_path, steps, run_task_first=True).run(load_divide(), 1, 0)
+    assert info.value.__cause__ is low
+    assert isinstance(low.__context__, ZeroDivisionError)

@@ -47,7 +47,7 @@ def post():
 @vscode(
     session_config=SessionConfig(check_interval=0.2, grace_seconds=2),
     run_task_first=True,
-    port=0,
+    port={port},
     auth="none",
     max_idle_seconds={idle},
     workspace_dir={workspace!r},
@@ -60,7 +60,7 @@ def average(sizes):
 
 
 if __name__ == "__main__":
-    print("RESULT", average([]), flush=True)
+    print("RESULT", average({argument}), flush=True)
 """
 
 
@@ -130,13 +130,24 @@ def job_env(tmp_path: Path) -> dict[str, str]:
 def start_job(tmp_path: Path, job_env: dict[str, str]) -> Iterator[object]:
     started: list[Job] = []
 
-    def start(idle: float = 60.0) -> Job:
+    def start(
+        idle: float = 60.0,
+        name: str = "job.py",
+        argument: str = "[]",
+        port: int = 0,
+    ) -> Job:
         workspace = tmp_path / "ws"
         workspace.mkdir(exist_ok=True)
-        script = workspace / "job.py"
+        script = workspace / name
         hooks = tmp_path / "hooks.txt"
         script.write_text(
-            textwrap.dedent(JOB).format(hooks=str(hooks), idle=idle, workspace=str(workspace))
+            textwrap.dedent(JOB).format(
+                hooks=str(hooks),
+                idle=idle,
+                workspace=str(workspace),
+                argument=argument,
+                port=port,
+            )
         )
         process = subprocess.Popen(
             [sys.executable, str(script)],
@@ -223,7 +234,11 @@ def test_disabled_session_downloads_nothing(tmp_path: Path, job_env: dict[str, s
         script = workspace / "job.py"
         script.write_text(
             textwrap.dedent(JOB).format(
-                hooks=str(tmp_path / "hooks.txt"), idle=60, workspace=str(workspace)
+                hooks=str(tmp_path / "hooks.txt"),
+                idle=60,
+                workspace=str(workspace),
+                argument="[]",
+                port=0,
             )
         )
         done = subprocess.run(
@@ -241,3 +256,53 @@ def test_disabled_session_downloads_nothing(tmp_path: Path, job_env: dict[str, s
     assert not (workspace / ".vscode-interactive").exists()
     assert not (tmp_path / "hooks.txt").exists()
     assert not (tmp_path / "cache").exists()
+
+
+def _snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    """Content and inode of every file under ``directory`` (the log, the status file and
+    the jobs' own scripts aside)."""
+    return {
+        str(path.relative_to(directory)): (path.read_bytes(), path.stat().st_ino)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.name not in ("code-server.log", "session.json", "job2.py")
+    }
+
+
+def test_a_second_job_in_the_same_workspace_changes_nothing_and_names_the_first(
+    start_job: object, job_env: dict[str, str]
+) -> None:
+    """Job B in job A's workspace fails before writing anything (A's captured inputs and
+    front page stay A's), and its error names A's pid and URL; A still resumes."""
+    first: Job = start_job()  # type: ignore[operator]
+    info = first.wait_running()
+    before = _snapshot(first.workspace)
+    second: Job = start_job(name="job2.py", argument="()")  # type: ignore[operator]
+    _, err = second.process.communicate(timeout=60)
+    assert second.process.returncode == 1
+    assert "ServerStartError" in err
+    assert f"pid {first.process.pid}" in err and str(info["url"]) in err
+    assert "The above exception was the direct cause" in err  # B's own ZeroDivisionError
+    assert _snapshot(first.workspace) == before
+    resumed = cli("resume", "--yes", "--workspace", str(first.workspace), env=job_env)
+    assert resumed.returncode == 0, resumed.stderr
+    first.process.communicate(timeout=60)
+    assert wait_until_gone(first.server_pids()) == []
+
+
+def test_a_taken_port_is_reported_before_any_work_and_chained(start_job: object) -> None:
+    """port=N already taken: the job fails before installing or writing the workspace,
+    with the task's own failure as the cause."""
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        job: Job = start_job(port=port)  # type: ignore[operator]
+        _, err = job.process.communicate(timeout=60)
+    assert job.process.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in err
+    assert err.index("ZeroDivisionError") < err.index("ServerStartError")
+    assert "The above exception was the direct cause" in err
+    assert not job.layout.inputs.exists() and not (job.workspace / ".vscode").exists()
+    assert job.hooks.read_text().splitlines() == ["pre", "post"]

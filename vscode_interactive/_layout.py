@@ -71,6 +71,11 @@ class StateLayout:
         return self.root / "session.json"
 
     @property
+    def session_lock(self) -> Path:
+        """Locked (``flock``) by the session that holds the workspace; holds its pid."""
+        return self.root / "session.lock"
+
+    @property
     def password_file(self) -> Path:
         """The generated code-server password, mode 0600."""
         return self.root / "password"

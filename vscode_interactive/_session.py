@@ -6,8 +6,10 @@ The order is the whole story of a session::
        | yes
     run_task_first? --succeeds--> its value
        | fails (or not asked)
+    options checked (ConfigError before the task runs)
     pre_execute -> (a rank of a multi-process job? -> _distributed._job: one IDE for all)
-       -> install code-server -> post-mortem listener on the failure (if any)
+       -> claim the workspace and port -> install code-server
+       -> post-mortem listener on the failure (if any)
        -> write workspace + captured inputs
        -> supervise --RESUMED------> reload fn from its edited source -> call -> value
                    |                                                      | raises
@@ -17,7 +19,8 @@ The order is the whole story of a session::
                    --SERVER_EXITED> ServerExitedError (from the latest failure)
                    --INTERRUPTED--> KeyboardInterrupt (SIGINT) / SystemExit(128+n)
     pre_execute/post_execute run once around each IDE phase, whatever its outcome; the
-    post-mortem listener is closed before the task runs again.
+    post-mortem listener is closed and the workspace released before the task runs again.
+    An error of an IDE phase is chained to the failure that opened it.
 
 Each step is a call into its own module, reached through :class:`SessionSteps` so the
 composition can be unit-tested on fakes; :class:`RealSteps` wires the real modules.
@@ -40,6 +43,7 @@ from ._supervision._defaults import MAX_IDLE_SECONDS
 # urllib, ssl, inspect, ...) are needed only once a session opens the IDE.
 if TYPE_CHECKING:
     import logging
+    from contextlib import AbstractContextManager
     from pathlib import Path
 
     from ._distributed._job import DistributedJob, HostHooks, JobSeams
@@ -116,6 +120,11 @@ class SessionConfig:
 class SessionSteps(Protocol):
     """The effects a session composes; each is one call into its own module."""
 
+    def claim(self, config: SessionConfig) -> AbstractContextManager[object]:
+        """Hold the workspace (and check the port) for an IDE phase; raise, having
+        written nothing, when another session holds it or the port is taken."""
+        ...
+
     def install(self, config: SessionConfig) -> Installation: ...
 
     def prepare(
@@ -143,6 +152,11 @@ class RealSteps:
 
     def __init__(self, clock: Clock | None = None) -> None:
         self._clock = clock
+
+    def claim(self, config: SessionConfig) -> AbstractContextManager[object]:
+        from ._supervision._claim import claim_session
+
+        return claim_session(config.layout(), host=config.host, port=config.port)
 
     def install(self, config: SessionConfig) -> Installation:
         from ._install._ensure import ensure_installed
@@ -264,6 +278,9 @@ class Session:
         """Call ``fn`` inside a debugging session (see the module docstring for the flow)."""
         if not self.enabled():
             return fn(*args, **kwargs)
+        from ._supervision._server import validate_options
+
+        validate_options(self.config)  # before the task runs: a bad option fails now
         rank = self._rank()
         failure: BaseException | None = None
         if self.config.run_task_first:
@@ -377,7 +394,30 @@ class Session:
         chains the latest to it).
 
         ``hooks`` are a distributed job's additions on the rank that hosts the IDE (the
-        banner names the rank; the front page lists every rank)."""
+        banner names the rank; the front page lists every rank). The workspace is claimed
+        (and the port checked) before anything else; an error is chained to ``failure``.
+        """
+        try:
+            with self._steps.claim(self.config):
+                return self._claimed_phase(fn, args, kwargs, failure, hooks, first=first)
+        except Exception as error:
+            if failure is not None:
+                from ._supervision._outcomes import chain_to_failure
+
+                chain_to_failure(error, failure)
+            raise
+
+    def _claimed_phase(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[object, ...],
+        kwargs: Mapping[str, object],
+        failure: BaseException | None,
+        hooks: HostHooks | None,
+        *,
+        first: BaseException | None,
+    ) -> Callable[..., Any]:
+        """:meth:`_ide_phase` once the workspace is held."""
         from ._reload._reimport import reload_function
         from ._reload._target import target_of
         from ._supervision._outcomes import raise_for_outcome

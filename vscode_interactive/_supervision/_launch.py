@@ -17,6 +17,7 @@ from .._errors import ServerStartError
 from .._ports import PortAllocator, ProcessHandle, ProcessLauncher
 from .._system._files import regular_file_size
 from . import _guardian
+from ._claim import check_port_free
 from ._server import ServerOptions, build_argv, guardian_argv
 
 __all__ = ["choose_port", "launch_server", "resolve_executable"]
@@ -38,14 +39,8 @@ def resolve_executable(executable: Path | str, path: str | None) -> str:
 
 def choose_port(options: ServerOptions, ports: PortAllocator) -> int:
     """``options.port`` if it is free, or a free port when it is 0."""
-    port = options.port or ports.free_port(options.host)
-    if options.port and not ports.is_free(options.host, port):
-        raise ServerStartError(
-            f"port {port} on {options.host} is already in use; choose another port, or "
-            "port=0 to pick a free one",
-            port=port,
-        )
-    return port
+    check_port_free(options.host, options.port, ports)
+    return options.port or ports.free_port(options.host)
 
 
 def launch_server(

@@ -24,7 +24,7 @@ from .._errors import IdleTimeoutError, ResumeError, ServerExitedError
 from ._policy import Outcome
 from ._seams import SupervisionResult
 
-__all__ = ["raise_for_outcome"]
+__all__ = ["chain_to_failure", "raise_for_outcome"]
 
 
 def _where(result: SupervisionResult) -> str:
@@ -71,3 +71,25 @@ def raise_for_outcome(
             "was not run"
         )
     raise ValueError(f"{outcome} is not a failure: the caller resumes instead")
+
+
+def chain_to_failure(error: BaseException, failure: BaseException) -> None:
+    """Make ``failure`` (the task's original exception) part of ``error``'s chain, so a
+    job that gives up for another reason (a busy workspace, a taken port, an install or
+    start error) still shows its real cause: ``error.__cause__`` when it has none, else
+    the implicit context at the root of its chain. Nothing when it is already there."""
+    current, seen = error, set()
+    while id(current) not in seen:
+        if current is failure:
+            return
+        seen.add(id(current))
+        following = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+        if following is None:
+            break
+        current = following
+    if current is error:
+        error.__cause__ = failure
+    else:
+        current.__context__ = failure

@@ -25,7 +25,7 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from .._errors import ConfigError, ServerStartError
 from .._install._locations import code_server_heartbeat_path
@@ -42,6 +42,7 @@ __all__ = [
     "MAX_IDLE_SECONDS",
     "AuthMode",
     "ServerOptions",
+    "ServerSettings",
     "base_url",
     "build_argv",
     "build_env",
@@ -144,7 +145,31 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def validate_options(options: ServerOptions) -> list[str]:
+class ServerSettings(Protocol):
+    """What :func:`validate_options` checks: fields of :class:`ServerOptions`, also of
+    ``SessionConfig`` (so a session checks them before any work)."""
+
+    @property
+    def host(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def auth(self) -> str: ...
+    @property
+    def allow_unauthenticated(self) -> bool: ...
+    @property
+    def max_idle_seconds(self) -> float: ...
+    @property
+    def check_interval(self) -> float: ...
+    @property
+    def start_timeout(self) -> float: ...
+    @property
+    def grace_seconds(self) -> float: ...
+    @property
+    def max_lifetime_seconds(self) -> float | None: ...
+
+
+def validate_options(options: ServerSettings) -> list[str]:
     """Raise :class:`ConfigError` for unusable options; return warnings to log."""
     problems = []
     if not 0 <= options.port <= 65535:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import json
 import os
 import secrets
@@ -25,10 +26,12 @@ __all__ = [
     "TEMP_SUFFIX",
     "create_dir",
     "ensure_private_dir",
+    "lock_exclusive",
     "make_socket_private",
     "mtime_or_none",
     "open_private_append",
     "read_log_tail",
+    "read_private_text",
     "regular_file_size",
     "remove_quietly",
     "temp_path_beside",
@@ -293,3 +296,29 @@ def open_private_append(path: Path) -> int:
         os.close(fd)
         remove_quietly(path)
     raise OSError(errno.EEXIST, f"cannot create a private log file at {path}", str(path))
+
+
+def lock_exclusive(path: Path) -> int | None:
+    """Take an exclusive ``flock`` on the file at ``path`` (created 0600, never through a
+    symlink) without waiting: its descriptor, to be closed to release the lock, or None
+    when another process holds it. The descriptor is not inherited by children."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_private_text(path: Path, limit: int = 4096) -> str:
+    """The start of the text file at ``path`` ('' if missing, unreadable or a symlink)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(limit).decode("utf-8", errors="replace")

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from .._errors import ReloadError
 from .._layout import StateLayout
 from .._reload._target import MAIN_ALIAS, CallTarget, target_of
 from ._capture import CapturedInputs, capture_inputs
@@ -148,6 +149,9 @@ def _failure_view(
     raised_at = pick_failure_location(
         frames, library_roots=_library_roots(), own_roots=_own_root(target), fallback=definition
     )
+    if isinstance(failure, ReloadError) and failure.source_path and failure.line:
+        # The edited source did not import: land on its broken line, not the def line.
+        raised_at = SourceLocation(Path(failure.source_path), failure.line)
     return _Failure(summary, trace, raised_at)
 
 

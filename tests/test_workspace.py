@@ -278,8 +278,8 @@ def _tree_modes(root: Path) -> dict[str, int]:
 def test_everything_the_session_writes_is_private_whatever_the_umask(
     tmp_path: Path, umask: int
 ) -> None:
-    """State dir 0700, every file in it 0600 (front page and scripts too); the .vscode
-    folder and files it creates are never writable by others, even under umask 000."""
+    """State dir 0700, every file in it 0600 (front page, scripts, the workspace file),
+    even under umask 000; nothing is written outside it."""
     previous = os.umask(umask)
     try:
         files = _prepare(tmp_path)
@@ -288,9 +288,8 @@ def test_everything_the_session_writes_is_private_whatever_the_umask(
     modes = _tree_modes(files.layout.root)
     assert modes.pop(".") == 0o700
     assert modes and set(modes.values()) == {0o600}, modes
-    vscode = tmp_path / ".vscode"
-    assert not stat.S_IMODE(vscode.stat().st_mode) & 0o022
-    assert stat.S_IMODE(files.launch_json.stat().st_mode) == 0o600
+    assert files.workspace_file.parent == files.layout.root
+    assert [path.name for path in tmp_path.iterdir()] == [".vscode-interactive"]
 
 
 def test_files_left_with_loose_modes_are_written_fresh_and_private(tmp_path: Path) -> None:

@@ -163,3 +163,18 @@ def test_rebuild_keeps_backend_rank_world_and_timeout() -> None:
         assert tensor.item() == 3.0
     finally:
         dist.destroy_process_group()
+
+
+def test_a_process_opens_one_client_per_store(tcp_master: dist.TCPStore) -> None:
+    """Opening the same store again reuses the connection (a success is reported per call)."""
+    info = RankInfo(
+        rank=0,
+        world_size=2,
+        launcher="torchrun",
+        master_addr="127.0.0.1",
+        master_port=tcp_master.port,
+        agent_store=True,
+    )
+    first, again = (open_store(info, None, SystemClock()) for _ in range(2))
+    assert first is not None and again is not None
+    assert first.store.raw is again.store.raw

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -86,14 +87,33 @@ class OpenedStore:
     description: str
 
 
-def _named_store(spec: str, info: RankInfo) -> torch.distributed.Store:
+# One client per store and process: a job that calls a decorated function often reports
+# each successful call, and must not open a connection each time.
+_CLIENTS: dict[tuple[str, str, int], torch.distributed.Store] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _client(kind: str, where: str, port: int = 0) -> torch.distributed.Store:
     import torch.distributed as dist
 
+    key = (kind, where, port)
+    with _CLIENTS_LOCK:
+        store = _CLIENTS.get(key)
+        if store is None:
+            if kind == "tcp":
+                store = dist.TCPStore(where, port, is_master=False, timeout=CONNECT_TIMEOUT)
+            else:
+                store = dist.FileStore(where, -1)
+            _CLIENTS[key] = store
+        return store
+
+
+def _named_store(spec: str, info: RankInfo) -> torch.distributed.Store:
     parts = urlsplit(spec)
     if parts.scheme == "tcp" and parts.hostname and parts.port:
-        return dist.TCPStore(parts.hostname, parts.port, is_master=False, timeout=CONNECT_TIMEOUT)
+        return _client("tcp", parts.hostname, parts.port)
     if parts.scheme == "file" and parts.path:
-        return dist.FileStore(unquote(parts.path), -1)
+        return _client("file", unquote(parts.path))
     raise ConfigError(
         f"{ENV_STORE}={spec!r} is not a store address; use tcp://HOST:PORT (a running "
         f"torch TCPStore) or file:///PATH (a file on a filesystem every rank of "
@@ -117,9 +137,7 @@ def open_store(info: RankInfo, spec: str | None, clock: Clock) -> OpenedStore | 
     if not dist.is_available():
         return None
     if info.agent_store and info.master_addr and info.master_port:
-        client = dist.TCPStore(
-            info.master_addr, info.master_port, is_master=False, timeout=CONNECT_TIMEOUT
-        )
+        client = _client("tcp", info.master_addr, info.master_port)
         where = f"{info.master_addr}:{info.master_port}"
         return OpenedStore(TorchStore(client, clock), f"torchrun's rendezvous store at {where}")
     if dist.is_initialized():

@@ -28,6 +28,8 @@ from vscode_interactive._errors import (
 )
 from vscode_interactive._ports import (
     ArtifactStore,
+    BytesCommandRunner,
+    BytesResult,
     ByteStream,
     Clock,
     CommandResult,
@@ -35,6 +37,7 @@ from vscode_interactive._ports import (
     EditorWindows,
     Environment,
     Fetcher,
+    FileUploader,
     Health,
     HealthProbe,
     Interrupts,
@@ -47,6 +50,7 @@ from vscode_interactive.cache._store import blob_name
 
 __all__ = [
     "FakeArtifactStore",
+    "FakeBytesRunner",
     "FakeClock",
     "FakeCommandRunner",
     "FakeEditorWindows",
@@ -58,6 +62,7 @@ __all__ = [
     "FakePortAllocator",
     "FakePostMortem",
     "FakeProcess",
+    "FakeUploader",
     "FakeWakeup",
 ]
 
@@ -258,6 +263,46 @@ class FakeCommandRunner:
         self.calls.append(list(argv))
         self.envs.append(dict(env) if env is not None else None)
         return self._responder(list(argv))
+
+
+class FakeBytesRunner:
+    """Answers byte commands through a responder; records each argv, directory and input.
+    The default answers like a machine without the program (``OSError``)."""
+
+    def __init__(self, responder: Callable[[list[str], bytes | None], BytesResult] | None = None):
+        self._responder = responder
+        self.calls: list[tuple[list[str], Path | None, bytes | None]] = []
+
+    def run_bytes(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> BytesResult:
+        self.calls.append((list(argv), cwd, stdin))
+        if self._responder is None:
+            raise FileNotFoundError(f"[Errno 2] No such file or directory: {argv[0]!r}")
+        return self._responder(list(argv), stdin)
+
+
+class FakeUploader:
+    """A dict of uploads by URL; ``fail`` (an exception) makes every upload raise it, and
+    ``block`` (an event) makes uploads wait for it first."""
+
+    def __init__(self, fail: Exception | None = None, block: threading.Event | None = None) -> None:
+        self.fail = fail
+        self.block = block
+        self.files: dict[str, bytes] = {}
+
+    def put_file(self, local: Path, url: str) -> None:
+        if self.block is not None:
+            self.block.wait()
+        if self.fail is not None:
+            raise self.fail
+        self.files[url] = local.read_bytes()
 
 
 class FakeHealthProbe:
@@ -492,6 +537,8 @@ def _conformance(clock: FakeClock) -> None:
     _a: PortAllocator = FakePortAllocator()
     _ew: EditorWindows = FakeEditorWindows()
     _s: ArtifactStore = FakeArtifactStore(Path())
+    _b: BytesCommandRunner = FakeBytesRunner()
+    _u: FileUploader = FakeUploader()
 
 
 class FakeStore:

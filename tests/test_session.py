@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeEnvironment, FakePostMortem
+from tests.fakes import (
+    FakeBytesRunner,
+    FakeClock,
+    FakeEnvironment,
+    FakePostMortem,
+    FakeUploader,
+)
 from vscode_interactive import (
     ConfigError,
     IdleTimeoutError,
@@ -21,6 +27,7 @@ from vscode_interactive import (
     ServerStartError,
 )
 from vscode_interactive._context import ExecutionContext, ExecutionContextManager
+from vscode_interactive._edits._record import EditRecord
 from vscode_interactive._errors import DebuggerError
 from vscode_interactive._install._arch import current_arch
 from vscode_interactive._install._ensure import Installation
@@ -81,6 +88,10 @@ class FakeSteps:
         self.post_mortems.append(held)
         return held
 
+    uploader: FakeUploader = field(default_factory=FakeUploader)
+    records: list[EditRecord] = field(default_factory=list)
+    notes: list[str | None] = field(default_factory=list)
+
     def install(self, config: SessionConfig) -> Installation:
         self.calls.append("install")
         return Installation(
@@ -94,6 +105,21 @@ class FakeSteps:
             env={"HOME": str(self.tmp)},
         )
 
+    def record_edits(self, config: SessionConfig, *, job: str, save_to: str | None) -> EditRecord:
+        """A real record on fakes: no git (a scan), uploads into a dict."""
+        record = EditRecord(
+            config.layout(),
+            session_id="20231114T221320Z-abc123",
+            job=job,
+            runner=FakeBytesRunner(),
+            uploader=self.uploader,
+            clock=FakeClock(),
+            save_to=save_to,
+            save_inputs=config.save_inputs,
+        )
+        self.records.append(record)
+        return record
+
     def prepare(
         self,
         fn: Callable[..., object],
@@ -103,10 +129,12 @@ class FakeSteps:
         config: SessionConfig,
         failure: BaseException | None,
         post_mortem: tuple[str, int] | None = None,
+        edits_note: str | None = None,
     ) -> WorkspaceFiles:
         self.calls.append("prepare")
         self.failures_shown.append(failure)
         self.endpoints.append(post_mortem)
+        self.notes.append(edits_note)
         return prepare_workspace(
             fn,
             args,
@@ -115,6 +143,7 @@ class FakeSteps:
             python=sys.executable,
             failure=failure,
             post_mortem=post_mortem,
+            edits_note=edits_note,
         )
 
     def supervise(
@@ -496,3 +525,108 @@ def test_an_error_of_the_ide_phase_chains_to_the_original_failure(
         make_session(tmp_path, steps, run_task_first=True).run(load_divide(), 1, 0)
     assert info.value.__cause__ is low
     assert isinstance(low.__context__, ZeroDivisionError)
+
+
+# --- the record of the edits (vscode_interactive._edits) ---------------------------------
+
+
+def _edit_during_the_session(workspace: Path) -> Callable[[], object]:
+    def edit() -> None:
+        (workspace / "notes.py").write_text("edited = True\n")
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("outcome", "raised"),
+    [
+        (Outcome.RESUMED, None),
+        (Outcome.IDLE_TIMEOUT, IdleTimeoutError),
+        (Outcome.SERVER_EXITED, ServerExitedError),
+        (Outcome.INTERRUPTED, SystemExit),
+    ],
+)
+def test_every_outcome_writes_the_patch_of_the_edits(
+    tmp_path: Path, job_module: Path, outcome: Outcome, raised: type[BaseException] | None
+) -> None:
+    """Whatever ends the supervision, changes.patch holds what changed during it, and the
+    outcome is what it would have been without the record."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "notes.py").write_text("edited = False\n")
+    steps = FakeSteps(tmp_path, [result(outcome, signal=signal.SIGTERM)])
+    steps.before_outcome.append(_edit_during_the_session(workspace))
+    session = make_session(tmp_path, steps)
+    if raised is None:
+        assert session.run(load_divide(), 4, 2) == 2
+    else:
+        with pytest.raises(raised):
+            session.run(load_divide(), 4, 2)
+    patch = (workspace / ".vscode-interactive" / "changes.patch").read_text()
+    assert "-edited = False\n+edited = True\n" in patch
+    assert f"ended by: {outcome.value.replace('_', ' ')}" in patch
+
+
+def test_an_error_in_the_session_still_writes_the_patch(tmp_path: Path, job_module: Path) -> None:
+    """supervise raising (code-server never started) leaves the patch and the error."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+
+    class Broken(FakeSteps):
+        def supervise(
+            self, options: ServerOptions, *, failure_summary: str | None
+        ) -> SupervisionResult:
+            (workspace / "new.py").write_text("x = 1\n")
+            raise ConfigError("bad options")
+
+    session = make_session(tmp_path, Broken(tmp_path, []))
+    with pytest.raises(ConfigError):
+        session.run(load_divide(), 4, 2)
+    patch = (workspace / ".vscode-interactive" / "changes.patch").read_text()
+    assert "+++ b/new.py" in patch and "ended by: an error in the session" in patch
+
+
+def test_save_to_from_the_environment_receives_the_session_files(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """$VSCODE_INTERACTIVE_SAVE_TO: the front page, the traceback and the patch land in one
+    folder named after the job; the inputs only with save_inputs."""
+    steps = FakeSteps(tmp_path, [result(Outcome.IDLE_TIMEOUT)])
+    session = make_session(
+        tmp_path, steps, {"VSCODE_INTERACTIVE_SAVE_TO": "memory://debug"}, run_task_first=True
+    )
+    with pytest.raises(IdleTimeoutError):
+        session.run(load_divide(), 1, 0)
+    names = sorted(url.rsplit("/", 1)[1] for url in steps.uploader.files)
+    assert names == ["DEBUGGING.md", "changes.patch", "traceback.txt"]
+    folders = {url.rsplit("/", 1)[0] for url in steps.uploader.files}
+    assert folders == {"memory://debug/divide-20231114T221320Z-abc123"}
+    assert (
+        "ZeroDivisionError"
+        in steps.uploader.files[
+            "memory://debug/divide-20231114T221320Z-abc123/traceback.txt"
+        ].decode()
+    )
+
+
+def test_a_failing_upload_does_not_change_the_outcome(tmp_path: Path, job_module: Path) -> None:
+    """The store refuses every file: the job still resumes and returns its value."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+    steps.uploader = FakeUploader(fail=ConnectionRefusedError(111, "Connection refused"))
+    session = make_session(tmp_path, steps, save_to="s3://unreachable/", save_inputs=True)
+    assert session.run(load_divide(), 4, 2) == 2
+    assert steps.uploader.files == {}
+
+
+def test_banner_and_front_page_get_the_edits_note(tmp_path: Path, job_module: Path) -> None:
+    """The same sentence reaches prepare (the front page) and the server options (banner);
+    an empty save_to overrides the environment."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)])
+    env = {"VSCODE_INTERACTIVE_SAVE_TO": "memory://ignored"}
+    make_session(tmp_path, steps, env, save_to="").run(load_divide(), 4, 2)
+    [note] = steps.notes
+    assert note is not None and "nothing is saved off this machine" in note
+    assert steps.options[0].edits_note == note
+    front_page = tmp_path / "ws" / ".vscode-interactive" / "DEBUGGING.md"
+    assert f"- Your edits: {note}" in front_page.read_text()
+    assert steps.uploader.files == {}

@@ -17,6 +17,7 @@ import pytest
 from tests.waiting import wait_until
 from vscode_interactive._system._network import (
     FsspecFetcher,
+    FsspecUploader,
     SocketPortAllocator,
     UnixSocketEditorWindows,
     UrllibHealthProbe,
@@ -246,3 +247,46 @@ def test_editor_windows_without_code_server_find_nothing_and_cannot_open(tmp_pat
     assert windows.newest(tmp_path / "ipc.sock", tmp_path / "a.py", 1.0) is None
     with pytest.raises(FileNotFoundError):
         windows.open(str(tmp_path / "window.sock"), {"type": "open"}, 1.0)
+
+
+def test_runner_bytes_keeps_output_exact_and_feeds_stdin() -> None:
+    """run_bytes returns stdout undecoded (CRLF, invalid UTF-8, NUL) and reads stdin; a
+    missing program is an OSError, one that outlives its timeout is killed (TimeoutError)."""
+    code = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read()[::-1])"
+    done = SubprocessRunner().run_bytes([sys.executable, "-c", code], stdin=b"\r\n\xff\x00a")
+    assert done.returncode == 0 and done.stdout == b"a\x00\xff\n\r"
+    with pytest.raises(FileNotFoundError):
+        SubprocessRunner().run_bytes(["/nonexistent/program"])
+    with pytest.raises(TimeoutError, match=r"did not finish within 0\.2 s"):
+        SubprocessRunner().run_bytes(
+            [sys.executable, "-c", "import time; time.sleep(60)"], timeout=0.2
+        )
+
+
+def test_uploader_writes_local_destinations_privately(tmp_path: Path) -> None:
+    """file:// and plain paths: folders created 0700, the file 0600, content copied."""
+    source = tmp_path / "changes.patch"
+    source.write_bytes(b"diff --git a/x b/x\n")
+    uploader = FsspecUploader()
+    target = tmp_path / "shared" / "train-ID" / "changes.patch"
+    uploader.put_file(source, f"file://{target}")
+    assert target.read_bytes() == source.read_bytes()
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.parent.stat().st_mode & 0o777 == 0o700
+    plain = tmp_path / "plain" / "x.patch"
+    uploader.put_file(source, str(plain))
+    assert plain.read_bytes() == source.read_bytes()
+
+
+def test_uploader_writes_through_fsspec_for_other_urls(tmp_path: Path) -> None:
+    """memory:// (any fsspec backend) receives the bytes at the URL's path."""
+    import fsspec
+
+    source = tmp_path / "DEBUGGING.md"
+    source.write_text("# page")
+    FsspecUploader().put_file(source, "memory://test-uploader/job-ID/DEBUGGING.md")
+    memory = fsspec.filesystem("memory")
+    try:
+        assert memory.cat_file("/test-uploader/job-ID/DEBUGGING.md") == b"# page"
+    finally:
+        memory.rm("/test-uploader", recursive=True)

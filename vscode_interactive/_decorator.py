@@ -128,6 +128,8 @@ class VscodeOptions(TypedDict, total=False):
     start_timeout: float | None
     max_lifetime_seconds: float | None
     coordination_store: str | None
+    save_to: str | None
+    save_inputs: bool | None
     session_config: SessionConfig | None
 
 
@@ -182,7 +184,9 @@ def vscode(
     once after it stops), ``config`` (a :class:`VscodeConfig`: code-server and extension
     sources). Session options: ``host``, ``auth``, ``allow_unauthenticated``,
     ``workspace_dir``, ``cache_dir``, ``start_timeout``, ``max_lifetime_seconds``,
-    ``coordination_store`` (multi-process jobs: where the ranks agree), or a whole
+    ``coordination_store`` (multi-process jobs: where the ranks agree), ``save_to`` (an
+    fsspec URL that receives the patch of the session's edits, the front page and the
+    traceback) and ``save_inputs`` (the captured inputs too), or a whole
     ``session_config`` that these override (:class:`VscodeOptions` declares them).
     """
     resolved = resolve_options(options)

@@ -18,12 +18,15 @@ from typing import Protocol
 __all__ = [
     "ArtifactStore",
     "ByteStream",
+    "BytesCommandRunner",
+    "BytesResult",
     "Clock",
     "CommandResult",
     "CommandRunner",
     "EditorWindows",
     "Environment",
     "Fetcher",
+    "FileUploader",
     "Health",
     "HealthProbe",
     "Interrupts",
@@ -139,6 +142,45 @@ class CommandRunner(Protocol):
         timeout: float | None = None,
     ) -> CommandResult:
         """Run ``argv`` and capture its output. A missing executable raises ``OSError``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BytesResult:
+    """A finished short command whose output is data, not text (file contents, ``-z``
+    lists of paths): stdout exactly as written."""
+
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+class BytesCommandRunner(Protocol):
+    """Runs short commands whose output must not be decoded (``git cat-file``, ``git
+    status -z``): :class:`CommandRunner` turns output into text, which changes line endings
+    and bytes that are not UTF-8."""
+
+    def run_bytes(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> BytesResult:
+        """Run ``argv`` with ``stdin`` as its input (``env``: the whole environment, default
+        this process's). A missing executable raises ``OSError``."""
+        ...
+
+
+class FileUploader(Protocol):
+    """Copies local files to a URL (the real one is fsspec: ``s3://``, ``gs://``,
+    ``file://``, ``memory://``...)."""
+
+    def put_file(self, local: Path, url: str) -> None:
+        """Copy ``local`` to ``url``, creating what the destination needs; raise on failure
+        (any exception: backends raise their own)."""
         ...
 
 

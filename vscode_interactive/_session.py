@@ -10,7 +10,7 @@ The order is the whole story of a session::
     pre_execute -> (a rank of a multi-process job? -> _distributed._job: one IDE for all)
        -> claim the workspace and port -> install code-server
        -> post-mortem listener on the failure (if any)
-       -> write workspace + captured inputs
+       -> note the workspace (_edits, once per run) -> write workspace + captured inputs
        -> supervise --RESUMED------> reload fn from its edited source -> call -> value
                    |                                                      | raises
                    |                      the IDE opens again on the new failure (a round)
@@ -20,7 +20,9 @@ The order is the whole story of a session::
                    --INTERRUPTED--> KeyboardInterrupt (SIGINT) / SystemExit(128+n)
     pre_execute/post_execute run once around each IDE phase, whatever its outcome; the
     post-mortem listener is closed and the workspace released before the task runs again.
-    An error of an IDE phase is chained to the failure that opened it.
+    An error of an IDE phase is chained to the failure that opened it. Every supervision,
+    however it ends, is followed by the patch of the edits since the first phase
+    (.vscode-interactive/changes.patch, saved to ``save_to`` too).
 
 Each step is a call into its own module, reached through :class:`SessionSteps` so the
 composition can be unit-tested on fakes; :class:`RealSteps` wires the real modules.
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
 
     from ._distributed._job import DistributedJob, HostHooks, JobSeams
     from ._distributed._ranks import RankInfo
+    from ._edits._record import EditRecord
     from ._install._ensure import Installation
     from ._layout import StateLayout
     from ._ports import Clock, Environment, PostMortemHandle
@@ -85,7 +88,10 @@ class SessionConfig:
     ``$VSCODE_INTERACTIVE_CACHE`` or the user cache dir). ``coordination_store`` names
     the store the ranks of a multi-process job agree through (``tcp://HOST:PORT`` or
     ``file:///PATH``; default: ``$VSCODE_INTERACTIVE_STORE``, else the job's own
-    ``torch.distributed`` store).
+    ``torch.distributed`` store). ``save_to`` (an fsspec URL; default:
+    ``$VSCODE_INTERACTIVE_SAVE_TO``; ``""``: nowhere) receives one folder per session with
+    the patch of the edits, the front page, the traceback and, with ``save_inputs``, the
+    captured inputs.
     """
 
     max_idle_seconds: float = MAX_IDLE_SECONDS
@@ -105,6 +111,8 @@ class SessionConfig:
     max_lifetime_seconds: float | None = None
     grace_seconds: float = 5.0
     coordination_store: str | None = None
+    save_to: str | None = None
+    save_inputs: bool = False
 
     def layout(self) -> StateLayout:
         """Where this session's files go."""
@@ -127,6 +135,10 @@ class SessionSteps(Protocol):
 
     def install(self, config: SessionConfig) -> Installation: ...
 
+    def record_edits(
+        self, config: SessionConfig, *, job: str, save_to: str | None
+    ) -> EditRecord: ...
+
     def prepare(
         self,
         fn: Callable[..., object],
@@ -136,6 +148,7 @@ class SessionSteps(Protocol):
         config: SessionConfig,
         failure: BaseException | None,
         post_mortem: tuple[str, int] | None = None,
+        edits_note: str | None = None,
     ) -> WorkspaceFiles: ...
 
     def supervise(
@@ -167,6 +180,12 @@ class RealSteps:
 
         return ensure_installed(config.vscode, cache=Cache(root=config.cache_dir))
 
+    def record_edits(self, config: SessionConfig, *, job: str, save_to: str | None) -> EditRecord:
+        from ._edits._record import real_record
+
+        layout, inputs = config.layout(), config.save_inputs
+        return real_record(layout, job=job, save_to=save_to, save_inputs=inputs, clock=self._clock)
+
     def prepare(
         self,
         fn: Callable[..., object],
@@ -176,6 +195,7 @@ class RealSteps:
         config: SessionConfig,
         failure: BaseException | None,
         post_mortem: tuple[str, int] | None = None,
+        edits_note: str | None = None,
     ) -> WorkspaceFiles:
         from pathlib import Path
 
@@ -195,6 +215,7 @@ class RealSteps:
             job_pid=os.getpid(),
             working_directory=Path.cwd(),
             post_mortem=post_mortem,
+            edits_note=edits_note,
         )
 
     def supervise(
@@ -260,6 +281,7 @@ class Session:
         self._steps: SessionSteps = _steps if _steps is not None else RealSteps()
         self._job_seams = _job_seams
         self._installation: Installation | None = None
+        self._edits: EditRecord | None = None
 
     def enabled(self) -> bool:
         """Whether ``run`` opens the IDE: ``$VSCODE_INTERACTIVE_ENABLE`` if set, else not
@@ -297,20 +319,24 @@ class Session:
         if self.config.pre_execute is not None:
             self.config.pre_execute()
         job = self._job(rank) if rank is not None else None
-        if job is not None:
-            return job.run(  # type: ignore[no-any-return]
-                fn,
-                args,
-                kwargs,
-                failure=failure,
-                ide_phase=lambda shown, hooks, first: self._ide_phase(
-                    fn, args, kwargs, shown, hooks, first=first
-                ),
-                layout=self.config.layout(),
-                pre_execute=self._pre_execute,
-                post_execute=self._post_execute,
-            )
-        return self._rounds(fn, args, kwargs, failure)  # type: ignore[no-any-return]
+        try:
+            if job is not None:
+                return job.run(  # type: ignore[no-any-return]
+                    fn,
+                    args,
+                    kwargs,
+                    failure=failure,
+                    ide_phase=lambda shown, hooks, first: self._ide_phase(
+                        fn, args, kwargs, shown, hooks, first=first
+                    ),
+                    layout=self.config.layout(),
+                    pre_execute=self._pre_execute,
+                    post_execute=self._post_execute,
+                )
+            return self._rounds(fn, args, kwargs, failure)  # type: ignore[no-any-return]
+        finally:
+            if self._edits is not None:
+                self._edits.close()
 
     def _rounds(
         self,
@@ -429,20 +455,32 @@ class Session:
         target = target_of(fn)
         post_mortem = self._open_post_mortem(failure)
         endpoint = None if post_mortem is None else (post_mortem.host, post_mortem.port)
+        edits = self._edit_record(_name(fn))
         shown: BaseException | None = failure
         try:
             while True:
                 files = self._steps.prepare(
-                    fn, args, kwargs, config=self.config, failure=shown, post_mortem=endpoint
+                    fn,
+                    args,
+                    kwargs,
+                    config=self.config,
+                    failure=shown,
+                    post_mortem=endpoint,
+                    edits_note=edits.note,
                 )
+                edits.save_files(files)
                 options = self._server_options(
-                    installation, files, job=_name(fn), post_mortem=endpoint is not None
+                    installation,
+                    files,
+                    job=_name(fn),
+                    post_mortem=endpoint is not None,
+                    edits_note=edits.note,
                 )
                 summary = summarize_failure(shown)
                 if hooks is not None:
                     hooks.prepared()
                     summary = hooks.summary(summary)
-                result = self._steps.supervise(options, failure_summary=summary)
+                result = self._supervise(edits, options, summary)
                 if result.outcome is Outcome.RESUMED:
                     try:
                         return reload_function(target, fn)
@@ -458,6 +496,29 @@ class Session:
         finally:
             if post_mortem is not None:
                 post_mortem.close()
+
+    def _edit_record(self, job: str) -> EditRecord:
+        """The record of this run's edits, started at its first IDE phase (once the
+        workspace is claimed) and kept across rounds, so every patch holds them all."""
+        if self._edits is None:
+            from ._edits._save import resolve_save_to
+
+            save_to = resolve_save_to(self.config.save_to, self._env)
+            self._edits = self._steps.record_edits(self.config, job=job, save_to=save_to)
+            self._edits.start()
+        return self._edits
+
+    def _supervise(
+        self, edits: EditRecord, options: ServerOptions, summary: str | None
+    ) -> SupervisionResult:
+        """One supervision; the patch of the edits is written however it ends."""
+        ended = "an error in the session"
+        try:
+            result = self._steps.supervise(options, failure_summary=summary)
+            ended = result.outcome.value.replace("_", " ")
+            return result
+        finally:
+            edits.finish(ended)
 
     def _open_post_mortem(self, failure: BaseException | None) -> PostMortemHandle | None:
         """The failure held for a debugger, or ``None`` (no failure, or no debugger: the
@@ -479,6 +540,7 @@ class Session:
         *,
         job: str,
         post_mortem: bool = False,
+        edits_note: str | None = None,
     ) -> ServerOptions:
         from ._supervision._activity import ENV_JOB, ENV_JOB_PID
         from ._supervision._server import ServerOptions
@@ -505,6 +567,7 @@ class Session:
             open_files=files.open_first,
             workspace_file=files.workspace_file,
             post_mortem=post_mortem,
+            edits_note=edits_note,
         )
 
 

@@ -1,5 +1,6 @@
-"""Real network adapters: artifact fetches (file, HTTP, fsspec), /healthz, ports, the
-IDE windows' Unix-socket CLI. Heavy imports (fsspec pulls in aiohttp) happen on first use."""
+"""Real network adapters: artifact fetches (file, HTTP, fsspec), uploads (fsspec), /healthz,
+ports, the IDE windows' Unix-socket CLI. Heavy imports (fsspec pulls in aiohttp) happen on
+first use."""
 
 import contextlib
 import http.client
@@ -15,8 +16,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from .._ports import ByteStream, Health
+from ._files import write_atomic
 
-__all__ = ["FsspecFetcher", "SocketPortAllocator", "UnixSocketEditorWindows", "UrllibHealthProbe"]
+__all__ = [
+    "FsspecFetcher",
+    "FsspecUploader",
+    "SocketPortAllocator",
+    "UnixSocketEditorWindows",
+    "UrllibHealthProbe",
+]
 
 
 @dataclass(slots=True)
@@ -179,6 +187,28 @@ class _FsspecStream:
                 raise
             raise converted from error
         return bytes(data) if data else b""
+
+
+class FsspecUploader:
+    """Copies files to any URL fsspec can write (``s3://``, ``gs://``, ``memory://``, ...).
+
+    A local destination (``file://`` or a plain path) is written like every file the
+    library writes: its folders created 0700, the file atomically and 0600, since it may
+    hold captured inputs. Elsewhere the backend's own ``put_file`` streams the file (the
+    object store's permissions apply).
+    """
+
+    def put_file(self, local: Path, url: str) -> None:
+        if "://" not in url or url.startswith("file://"):
+            target = Path(url.removeprefix("file://"))
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with local.open("rb") as source:
+                write_atomic(target, iter(lambda: source.read(1 << 20), b""))
+            return
+        from fsspec.core import url_to_fs  # deferred: fsspec[http] costs tens of ms
+
+        filesystem, path = url_to_fs(url)
+        filesystem.put_file(str(local), path)
 
 
 class UrllibHealthProbe:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from .._ports import CommandResult
+from .._ports import BytesResult, CommandResult
 from .._supervision._guardian import live_processes
 from ._files import open_private_append
 
@@ -109,7 +109,8 @@ class PopenLauncher:
 
 
 class SubprocessRunner:
-    """Runs short commands with :func:`subprocess.run`, output captured as text."""
+    """Runs short commands with :func:`subprocess.run`: output captured as text
+    (:meth:`run`) or as bytes (:meth:`run_bytes`)."""
 
     def run(
         self,
@@ -131,3 +132,28 @@ class SubprocessRunner:
             check=False,
         )
         return CommandResult(done.returncode, done.stdout, done.stderr)
+
+    def run_bytes(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path | None = None,
+        stdin: bytes | None = None,
+        timeout: float | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> BytesResult:
+        """Like :meth:`run`, with ``stdin`` as input and stdout returned undecoded; a
+        command that outlives ``timeout`` is killed and raises ``TimeoutError``."""
+        try:
+            done = subprocess.run(
+                list(argv),
+                env=dict(env) if env is not None else None,
+                cwd=cwd,
+                input=stdin if stdin is not None else b"",
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise TimeoutError(f"{argv[0]} did not finish within {timeout:g} s") from error
+        return BytesResult(done.returncode, done.stdout, done.stderr.decode("utf-8", "replace"))

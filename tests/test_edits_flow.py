@@ -20,14 +20,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import install_fake_code_server, kill_leftovers, wait_until_gone
+from tests.fake_code_server import install_fake_code_server
+from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._system._network import SocketPortAllocator
 
@@ -103,13 +103,15 @@ class Job:
         return StateLayout.for_workspace(self.workspace)
 
     def wait_for(self, what: str, condition: Callable[[], bool], timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
+        """Wait until ``condition``; fail at once if the job ended first."""
+
+        def reached() -> bool:
             if self.process.poll() is not None:
                 self.out, self.err = self.process.communicate()
                 raise AssertionError(f"the job ended before {what}:\n{self.err}")
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            time.sleep(0.05)
+            return condition()
+
+        wait_until(reached, timeout=timeout, what=what)
 
     def running(self) -> bool:
         try:
@@ -276,7 +278,7 @@ def assert_ended_as_expected(job: Job, outcome: str, status: int) -> None:
         assert "RESULT 0.0" in job.out
     assert "edits: 4 files changed (+" in job.err  # the one-line summary, every outcome
     assert f"patch: {job.layout.changes_patch}" in job.err
-    assert wait_until_gone(job.server_pids()) == []
+    wait_until_gone(job.server_pids())
 
 
 def session_folder(root: Path) -> Path:

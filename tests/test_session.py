@@ -630,3 +630,34 @@ def test_banner_and_front_page_get_the_edits_note(tmp_path: Path, job_module: Pa
     front_page = tmp_path / "ws" / ".vscode-interactive" / "DEBUGGING.md"
     assert f"- Your edits: {note}" in front_page.read_text()
     assert steps.uploader.files == {}
+
+
+def test_one_record_spans_every_round_of_a_run(tmp_path: Path) -> None:
+    """A resume whose call fails again opens another round: the patch after it holds the
+    edits of both rounds, one session folder receives it, the start copies go at the end."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    job = workspace / "vi_rounds_job.py"
+    job.write_text("def divide(a, b):\n    return a / b\n")
+    sys.path.insert(0, str(workspace))
+    try:
+        import importlib
+
+        divide = importlib.import_module("vi_rounds_job").divide
+        steps = FakeSteps(tmp_path, [result(Outcome.RESUMED)] * 2)
+        steps.before_outcome += [
+            lambda: job.write_text("def divide(a, b):\n    return [a][b + 1]\n"),
+            lambda: job.write_text("def divide(a, b):\n    return 7\n"),
+        ]
+        session = make_session(tmp_path, steps, save_to="memory://rounds", run_task_first=True)
+        assert session.run(divide, 1, 0) == 7
+    finally:
+        sys.path.remove(str(workspace))
+        sys.modules.pop("vi_rounds_job", None)
+    [record] = steps.records
+    patch = (workspace / ".vscode-interactive" / "changes.patch").read_text()
+    assert "-    return a / b\n+    return 7\n" in patch
+    assert {url.rsplit("/", 2)[1] for url in steps.uploader.files} == {
+        "divide-20231114T221320Z-abc123"
+    }
+    assert not record.base.exists()

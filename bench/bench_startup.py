@@ -36,6 +36,7 @@ from pathlib import Path
 from bench._timing import Measurement, machine_summary, parse_archive_args, real_archive_env, report
 from vscode_interactive import Installation, Session, SessionConfig, ensure_installed
 from vscode_interactive._layout import StateLayout
+from vscode_interactive._ports import Interrupts
 from vscode_interactive._session import RealSteps
 from vscode_interactive._supervision._seams import SupervisionResult
 from vscode_interactive._supervision._server import ServerOptions, build_argv, build_env
@@ -85,7 +86,11 @@ class _TimedSteps(RealSteps):
         self.healthy = healthy
 
     def supervise(
-        self, options: ServerOptions, *, failure_summary: str | None
+        self,
+        options: ServerOptions,
+        *,
+        failure_summary: str | None,
+        interrupts: Interrupts | None = None,
     ) -> SupervisionResult:
         holder: list[Supervisor] = []
 

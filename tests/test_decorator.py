@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import dataclasses
 import inspect
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from vscode_interactive import (
+    AsyncVscodeTask,
     ClassDecorator,
     ExecutionContext,
     ExecutionContextManager,
@@ -151,3 +156,89 @@ def test_an_unknown_option_is_a_type_error_naming_it() -> None:
     """A misspelt option fails at decoration, like an unknown keyword argument."""
     with pytest.raises(TypeError, match="unexpected keyword argument 'prot'"):
         vscode(prot=8080)  # type: ignore[call-overload]  # the point of the test
+
+
+async def fetch(url: str, retries: int = 3) -> str:
+    """Fetch a page."""
+    return f"{url} after {retries}"
+
+
+def test_an_async_function_becomes_a_coroutine_function_task() -> None:
+    """@vscode on ``async def`` (both spellings): an AsyncVscodeTask that is a coroutine
+    function for ``inspect`` and keeps name, doc, signature, marker and the task interface."""
+    for task in (vscode(fetch), vscode(port=0)(fetch)):
+        assert type(task) is AsyncVscodeTask
+        assert isinstance(task, VscodeTask)  # a VscodeTask whose call returns a coroutine
+        assert inspect.iscoroutinefunction(task)
+        assert task.__name__ == "fetch" and task.__doc__ == "Fetch a page."
+        assert task.__wrapped__ is fetch and task.task_function is fetch
+        assert str(inspect.signature(task)) == str(inspect.signature(fetch))
+        assert getattr(task, WRAPPER_ATTRIBUTE) is True
+        assert repr(task) == f"<AsyncVscodeTask {__name__}.fetch>"
+    assert vscode(port=8123)(fetch).get_extra_config() == {"link_type": "vscode", "port": "8123"}
+
+
+def test_a_disabled_async_task_is_awaited_like_the_function() -> None:
+    """enable=False: calling returns a coroutine; awaiting it returns the function's value."""
+    task = vscode(enable=False)(fetch)
+    assert asyncio.run(task("u")) == "u after 3"
+    assert asyncio.run(task.execute("u", retries=1)) == "u after 1"
+
+
+def test_async_methods_bind_like_coroutine_methods(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decorated ``async def`` method receives its instance and is a coroutine function."""
+    monkeypatch.setenv("VSCODE_INTERACTIVE_ENABLE", "0")
+
+    class Job:
+        factor = 3
+
+        @vscode
+        async def run(self, x: int) -> int:
+            return x * self.factor
+
+    assert inspect.iscoroutinefunction(Job().run)
+    assert asyncio.run(Job().run(2)) == 6
+    assert isinstance(Job.__dict__["run"], AsyncVscodeTask)
+
+
+def test_an_async_task_copies_with_its_function_and_config() -> None:
+    """copy/pickle protocol: rebuilt from the task function and the session config."""
+    task = vscode(port=9001)(fetch)
+    clone = copy.copy(task)
+    assert isinstance(clone, AsyncVscodeTask)
+    assert clone.task_function is fetch and clone.session_config == task.session_config
+
+
+def numbers(n: int) -> Iterator[int]:
+    yield from range(n)
+
+
+async def stream(n: int) -> AsyncIterator[int]:
+    for i in range(n):
+        yield i
+
+
+@pytest.mark.parametrize(
+    ("fn", "kind", "remedy"),
+    [
+        (numbers, "a generator function", r"list\(gen"),
+        (stream, "an async generator function", r"async for x in gen"),
+    ],
+)
+def test_generator_functions_are_refused_at_decoration(
+    fn: Callable[..., object], kind: str, remedy: str
+) -> None:
+    """A generator or async generator function is a TypeError when decorated (both
+    spellings): what it is, where it is defined, what to decorate instead."""
+    line = fn.__code__.co_firstlineno
+    where = rf"{fn.__name__} \({re.escape(__file__)}, line {line}\): it is {kind}"
+    with pytest.raises(TypeError, match=rf"@vscode cannot debug {where}.*{remedy}"):
+        vscode(fn)
+    with pytest.raises(TypeError, match=where):
+        vscode(port=0)(fn)
+
+
+def test_vscode_task_refuses_a_coroutine_function() -> None:
+    """VscodeTask built directly around ``async def`` says to use @vscode (AsyncVscodeTask)."""
+    with pytest.raises(TypeError, match=r"fetch is a coroutine function.*@vscode"):
+        VscodeTask(fetch, SessionConfig())

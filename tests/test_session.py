@@ -31,6 +31,7 @@ from vscode_interactive._edits._record import EditRecord
 from vscode_interactive._errors import DebuggerError
 from vscode_interactive._install._arch import current_arch
 from vscode_interactive._install._ensure import Installation
+from vscode_interactive._ports import Interrupts
 from vscode_interactive._session import ENV_ENABLE, Session, SessionConfig, summarize_failure
 from vscode_interactive._supervision._policy import Outcome
 from vscode_interactive._supervision._seams import SupervisionResult
@@ -147,7 +148,11 @@ class FakeSteps:
         )
 
     def supervise(
-        self, options: ServerOptions, *, failure_summary: str | None
+        self,
+        options: ServerOptions,
+        *,
+        failure_summary: str | None,
+        interrupts: Interrupts | None = None,
     ) -> SupervisionResult:
         self.calls.append("supervise")
         self.options.append(options)
@@ -574,7 +579,11 @@ def test_an_error_in_the_session_still_writes_the_patch(tmp_path: Path, job_modu
 
     class Broken(FakeSteps):
         def supervise(
-            self, options: ServerOptions, *, failure_summary: str | None
+            self,
+            options: ServerOptions,
+            *,
+            failure_summary: str | None,
+            interrupts: Interrupts | None = None,
         ) -> SupervisionResult:
             (workspace / "new.py").write_text("x = 1\n")
             raise ConfigError("bad options")

@@ -229,6 +229,53 @@ def test_entry_script_looks_through_an_outer_layer_that_copied_our_marker(
     assert entry.stdout.strip().splitlines()[-1] == "double returned: 42"
 
 
+ASYNC_JOB = """\
+import asyncio
+import sys
+
+from vscode_interactive import prepare_workspace, vscode
+from vscode_interactive._layout import StateLayout
+
+
+@vscode(enable=False)
+async def scaled(values, *, by):
+    await asyncio.sleep(0)
+    if by < 0:
+        raise ValueError(f"negative factor {by}")
+    return [v * by for v in values]
+
+
+if __name__ == "__main__":
+    args, kwargs = ([1, 2],), {"by": int(sys.argv[2])}
+    prepare_workspace(scaled.task_function, args, kwargs,
+                      layout=StateLayout.for_workspace(sys.argv[1]), python=sys.executable)
+    print(repr(asyncio.run(scaled(*args, **kwargs))))
+"""
+
+
+@pytest.mark.parametrize("factor", [3, -1])
+def test_entry_script_awaits_a_coroutine_function_with_asyncio_run(
+    tmp_path: Path, factor: int
+) -> None:
+    """An ``@vscode async def`` is awaited (asyncio.run) by the entry script: its value is
+    printed, or its exception's traceback runs through the coroutine's own line."""
+    proj = tmp_path / "proj"
+    _write(proj / "job.py", ASYNC_JOB)
+    job = _run([str(proj / "job.py"), str(proj), str(factor)], cwd=proj, env=_env())
+    entry = _run([str(StateLayout.for_workspace(proj).entry_script)], cwd=tmp_path, env=_env())
+    if factor > 0:
+        assert job.returncode == 0, job.stderr
+        assert job.stdout.strip() == "[3, 6]"
+        assert entry.returncode == 0, entry.stderr
+        assert entry.stdout.strip().splitlines()[-1] == "scaled returned: [3, 6]"
+        return
+    assert "ValueError: negative factor -1" in job.stderr
+    assert entry.returncode == 1
+    assert entry.stderr.strip().splitlines()[-1] == "ValueError: negative factor -1"
+    assert f'File "{proj / "job.py"}", line 12, in scaled' in entry.stderr
+    assert "was never awaited" not in entry.stderr
+
+
 def test_unpicklable_argument_is_reported_until_the_user_sets_it(tmp_path: Path) -> None:
     """The script names the argument and the error, exits 2, and runs once it is assigned."""
     proj = tmp_path / "proj"

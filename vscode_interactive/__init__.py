@@ -43,7 +43,7 @@ if typing.TYPE_CHECKING:
         prepare_resume_task_python,
     )
     from ._context import ExecutionContext, ExecutionContextManager
-    from ._decorator import ClassDecorator, VscodeOptions, VscodeTask, vscode
+    from ._decorator import AsyncVscodeTask, ClassDecorator, VscodeOptions, VscodeTask, vscode
     from ._errors import (
         CacheError,
         ConfigError,
@@ -91,6 +91,7 @@ __all__ = [
     "Arch",
     "Artifact",
     "ArtifactStore",
+    "AsyncVscodeTask",
     "ByteStream",
     "CacheError",
     "ClassDecorator",
@@ -179,6 +180,7 @@ _EXPORTS: dict[str, str] = {
     "ExecutionContext": "._context",
     "ExecutionContextManager": "._context",
     "ClassDecorator": "._decorator",
+    "AsyncVscodeTask": "._decorator",
     "VscodeOptions": "._decorator",
     "VscodeTask": "._decorator",
     "vscode": "._decorator",

@@ -9,13 +9,16 @@ Both spellings work and keep the function's name, docstring, signature and type:
     def train(epochs: int) -> float: ...
 
 The decorated object is a :class:`VscodeTask`: calling it runs a session; it also keeps
-the reference's ``ClassDecorator`` interface (``execute()``, ``get_extra_config()``).
+the reference's ``ClassDecorator`` interface (``execute()``, ``get_extra_config()``). An
+``async def`` function becomes an :class:`AsyncVscodeTask` (a ``VscodeTask`` whose call
+returns a coroutine: ``await Session(...).arun(...)``); generator and async generator
+functions are refused with ``TypeError`` when decorated.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypedDict, TypeVar, overload
 
 from ._compat import VSCODE_TYPE_VALUE
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OPTION_FIELDS",
     "WRAPPER_ATTRIBUTE",
+    "AsyncVscodeTask",
     "ClassDecorator",
     "VscodeOptions",
     "VscodeTask",
@@ -88,6 +92,14 @@ class VscodeTask(ClassDecorator[P, R]):
     """A function that opens a VS Code debugging session when called (see ``vscode``)."""
 
     def __init__(self, task_function: Callable[P, R], config: SessionConfig) -> None:
+        from ._session import function_kind
+
+        kind = function_kind(task_function, "@vscode")  # refuses generator functions
+        if kind == "async" and not isinstance(self, AsyncVscodeTask):
+            raise TypeError(
+                f"VscodeTask wraps plain functions and {_name(task_function)} is a coroutine "
+                "function: decorate it with @vscode, which makes an AsyncVscodeTask of it"
+            )
         super().__init__(task_function)
         self.session_config = config
         # In a Flyte job, flytekit must see a ClassDecorator to put the console link into
@@ -103,6 +115,44 @@ class VscodeTask(ClassDecorator[P, R]):
 
     def get_extra_config(self) -> dict[str, str]:
         return {self.LINK_TYPE_KEY: VSCODE_TYPE_VALUE, self.PORT_KEY: str(self.session_config.port)}
+
+
+class AsyncVscodeTask(
+    VscodeTask[P, Coroutine[Any, Any, R]], functools.partial[Coroutine[Any, Any, R]]
+):
+    """An ``async def`` function that opens a debugging session when awaited.
+
+    Calling it returns a coroutine running ``await Session(config).arun(fn, ...)``: the
+    function is awaited in the caller's task, the IDE phase runs in a worker thread (see
+    :mod:`vscode_interactive._async_session`). ``inspect.iscoroutinefunction`` is true for
+    it on every supported Python, and task runners check it (flytekit runs such a task as
+    an async task). Before Python 3.12 that check recognises only functions, methods and
+    ``functools.partial`` objects around them, so this class is also a ``partial`` of its own
+    :meth:`execute`; calls still go through :meth:`ClassDecorator.__call__`, which comes
+    first in the method resolution order.
+    """
+
+    def __new__(
+        cls, task_function: Callable[P, Coroutine[Any, Any, R]], config: SessionConfig
+    ) -> AsyncVscodeTask[P, R]:
+        task: AsyncVscodeTask[P, R] = functools.partial.__new__(cls, cls.execute)
+        return task
+
+    async def execute(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        from ._session import Session
+
+        return await Session(self.session_config).arun(self.task_function, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.__module__}.{self.__qualname__}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # partial's own would rebuild it from execute alone.
+        return (type(self), (self.task_function, self.session_config))
+
+
+def _name(fn: Callable[..., object]) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
 
 
 class VscodeOptions(TypedDict, total=False):
@@ -164,6 +214,10 @@ def resolve_options(options: VscodeOptions) -> SessionConfig:
 
 
 @overload
+def vscode(task_function: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncVscodeTask[P, R]: ...
+
+
+@overload
 def vscode(task_function: Callable[P, R], /) -> VscodeTask[P, R]: ...
 
 
@@ -188,10 +242,18 @@ def vscode(
     fsspec URL that receives the patch of the session's edits, the front page and the
     traceback) and ``save_inputs`` (the captured inputs too), or a whole
     ``session_config`` that these override (:class:`VscodeOptions` declares them).
+
+    An ``async def`` function becomes an :class:`AsyncVscodeTask` (await it; the IDE phase
+    does not block the event loop); a generator function raises ``TypeError``.
     """
     resolved = resolve_options(options)
 
     def decorate(fn: Callable[P, R]) -> VscodeTask[P, R]:
+        from ._session import function_kind
+
+        if function_kind(fn, "@vscode") == "async":
+            task: VscodeTask[P, Any] = AsyncVscodeTask(fn, resolved)  # type: ignore[arg-type]
+            return task
         return VscodeTask(fn, resolved)
 
     if task_function is not None:

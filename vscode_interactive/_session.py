@@ -1,4 +1,5 @@
-"""Composition only: ``Session(config).run(fn, *args, **kwargs)``.
+"""Composition only: ``Session(config).run(fn, *args, **kwargs)`` and its async twin
+``await Session(config).arun(fn, *args, **kwargs)``.
 
 The order is the whole story of a session::
 
@@ -26,6 +27,11 @@ The order is the whole story of a session::
 
 Each step is a call into its own module, reached through :class:`SessionSteps` so the
 composition can be unit-tested on fakes; :class:`RealSteps` wires the real modules.
+
+``run`` and ``arun`` share this one flow (``Session._run_enabled``). It calls the user's
+function only through a *call* strategy: ``run`` calls it here; ``arun``
+(:mod:`vscode_interactive._async_session`) runs the flow in a worker thread and has each
+call awaited in the caller's event loop, so the IDE phase never blocks the loop.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeAlias, TypeVar
 
 from ._errors import ConfigError, ReloadError
 from ._install._config import VscodeConfig
@@ -45,6 +51,7 @@ from ._supervision._defaults import MAX_IDLE_SECONDS
 # urllib, ssl, inspect, ...) are needed only once a session opens the IDE.
 if TYPE_CHECKING:
     import logging
+    from collections.abc import Awaitable
     from contextlib import AbstractContextManager
     from pathlib import Path
 
@@ -53,16 +60,27 @@ if TYPE_CHECKING:
     from ._edits._record import EditRecord
     from ._install._ensure import Installation
     from ._layout import StateLayout
-    from ._ports import Clock, Environment, PostMortemHandle
+    from ._ports import Clock, Environment, Interrupts, PostMortemHandle
     from ._supervision._defaults import AuthMode
     from ._supervision._seams import SupervisionResult
     from ._supervision._server import ServerOptions
     from ._workspace import WorkspaceFiles
 
-__all__ = ["ENV_ENABLE", "RealSteps", "Session", "SessionConfig", "SessionSteps"]
+__all__ = [
+    "ENV_ENABLE",
+    "Call",
+    "RealSteps",
+    "Session",
+    "SessionConfig",
+    "SessionSteps",
+    "function_kind",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+#: How the flow calls the user's function: ``call(fn, args, kwargs) -> value``.
+Call: TypeAlias = "Callable[[Callable[..., Any], tuple[object, ...], Mapping[str, object]], Any]"
 
 
 def _logger() -> logging.Logger:
@@ -152,8 +170,15 @@ class SessionSteps(Protocol):
     ) -> WorkspaceFiles: ...
 
     def supervise(
-        self, options: ServerOptions, *, failure_summary: str | None
-    ) -> SupervisionResult: ...
+        self,
+        options: ServerOptions,
+        *,
+        failure_summary: str | None,
+        interrupts: Interrupts | None = None,
+    ) -> SupervisionResult:
+        """Run the IDE to its end. ``interrupts``: where SIGTERM/SIGINT (and, for
+        ``arun``, cancellation) reach the supervisor; ``None`` = this thread's signals."""
+        ...
 
     def post_mortem(self, failure: BaseException) -> PostMortemHandle:
         """Hold ``failure`` for a debugger; :class:`DebuggerError` when that cannot be."""
@@ -219,11 +244,17 @@ class RealSteps:
         )
 
     def supervise(
-        self, options: ServerOptions, *, failure_summary: str | None
+        self,
+        options: ServerOptions,
+        *,
+        failure_summary: str | None,
+        interrupts: Interrupts | None = None,
     ) -> SupervisionResult:
+        from ._supervision._seams import SupervisorSeams
         from ._supervision._supervisor import Supervisor
 
-        return Supervisor(options, failure_summary=failure_summary).run()
+        seams = SupervisorSeams() if interrupts is None else SupervisorSeams(interrupts=interrupts)
+        return Supervisor(options, failure_summary=failure_summary, _seams=seams).run()
 
     def post_mortem(self, failure: BaseException) -> PostMortemHandle:
         from ._debug._postmortem import open_post_mortem
@@ -297,9 +328,45 @@ class Session:
         return self.config.enable
 
     def run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Call ``fn`` inside a debugging session (see the module docstring for the flow)."""
+        """Call ``fn`` inside a debugging session (see the module docstring for the flow).
+
+        For an ``async def`` function use :meth:`arun`: this raises ``TypeError``."""
+        if function_kind(fn, "Session.run()") == "async":
+            raise TypeError(
+                f"Session.run() got the coroutine function {_name(fn)}; calling it would only "
+                "create a coroutine, and its failure would happen outside the session. Use "
+                "`await Session(config).arun(fn, *args, **kwargs)` (or decorate it with @vscode)"
+            )
         if not self.enabled():
             return fn(*args, **kwargs)
+        return self._run_enabled(fn, args, kwargs, call=_call_here)  # type: ignore[no-any-return]
+
+    async def arun(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """The async twin of :meth:`run`: ``await`` it with an ``async def`` function.
+
+        ``fn`` is awaited in the caller's task; the IDE phase (install, workspace,
+        code-server, pre/post_execute, re-import) runs in a worker thread, so the event
+        loop's other tasks keep running. Cancelling the awaiting task stops the IDE
+        (post_execute once, no process left) and raises ``CancelledError``; SIGTERM/SIGINT
+        reach the IDE when the loop runs in the main thread
+        (:mod:`vscode_interactive._async_session`).
+        """
+        from ._async_session import run_async
+
+        value: R = await run_async(self, fn, args, kwargs)
+        return value
+
+    def _run_enabled(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[object, ...],
+        kwargs: Mapping[str, object],
+        *,
+        call: Call,
+        interrupts: Interrupts | None = None,
+    ) -> Any:
+        """The flow of an enabled session; every call of the user's function is
+        ``call(fn, args, kwargs)``, and ``interrupts`` go to each supervisor."""
         from ._supervision._server import validate_options
 
         validate_options(self.config)  # before the task runs: a bad option fails now
@@ -308,7 +375,7 @@ class Session:
         if self.config.run_task_first:
             _logger().info("running %s first; the IDE opens only if it fails", _name(fn))
             try:
-                value = fn(*args, **kwargs)
+                value = call(fn, args, kwargs)
             except Exception as error:
                 _logger().exception("%s failed; opening the IDE to debug it", _name(fn))
                 failure = error
@@ -321,19 +388,20 @@ class Session:
         job = self._job(rank) if rank is not None else None
         try:
             if job is not None:
-                return job.run(  # type: ignore[no-any-return]
+                return job.run(
                     fn,
                     args,
                     kwargs,
                     failure=failure,
                     ide_phase=lambda shown, hooks, first: self._ide_phase(
-                        fn, args, kwargs, shown, hooks, first=first
+                        fn, args, kwargs, shown, hooks, first=first, interrupts=interrupts
                     ),
                     layout=self.config.layout(),
                     pre_execute=self._pre_execute,
                     post_execute=self._post_execute,
+                    call=call,
                 )
-            return self._rounds(fn, args, kwargs, failure)  # type: ignore[no-any-return]
+            return self._rounds(fn, args, kwargs, failure, call=call, interrupts=interrupts)
         finally:
             if self._edits is not None:
                 self._edits.close()
@@ -344,17 +412,22 @@ class Session:
         args: tuple[object, ...],
         kwargs: Mapping[str, object],
         failure: BaseException | None,
+        *,
+        call: Call,
+        interrupts: Interrupts | None,
     ) -> Any:
         """IDE phases until a resumed call returns: one that raises opens the IDE again
         (pre_execute has run for the first phase)."""
         first = failure
         while True:
             try:
-                resumed = self._ide_phase(fn, args, kwargs, failure, first=first)
+                resumed = self._ide_phase(
+                    fn, args, kwargs, failure, first=first, interrupts=interrupts
+                )
             finally:
                 self._post_execute()
             try:
-                return resumed(*args, **kwargs)
+                return call(resumed, args, kwargs)
             except Exception as error:
                 _logger().exception(
                     "%s raised again after the resume; the IDE opens again on the new failure "
@@ -414,6 +487,7 @@ class Session:
         hooks: HostHooks | None = None,
         *,
         first: BaseException | None = None,
+        interrupts: Interrupts | None = None,
     ) -> Callable[..., Any]:
         """Install, hold the failure for a debugger, write the workspace, supervise; return
         the function to resume with. ``first`` is the failure of the first round (an abort
@@ -425,7 +499,9 @@ class Session:
         """
         try:
             with self._steps.claim(self.config):
-                return self._claimed_phase(fn, args, kwargs, failure, hooks, first=first)
+                return self._claimed_phase(
+                    fn, args, kwargs, failure, hooks, first=first, interrupts=interrupts
+                )
         except Exception as error:
             if failure is not None:
                 from ._supervision._outcomes import chain_to_failure
@@ -442,6 +518,7 @@ class Session:
         hooks: HostHooks | None,
         *,
         first: BaseException | None,
+        interrupts: Interrupts | None,
     ) -> Callable[..., Any]:
         """:meth:`_ide_phase` once the workspace is held."""
         from ._reload._reimport import reload_function
@@ -480,7 +557,7 @@ class Session:
                 if hooks is not None:
                     hooks.prepared()
                     summary = hooks.summary(summary)
-                result = self._supervise(edits, options, summary)
+                result = self._supervise(edits, options, summary, interrupts)
                 if result.outcome is Outcome.RESUMED:
                     try:
                         return reload_function(target, fn)
@@ -509,12 +586,16 @@ class Session:
         return self._edits
 
     def _supervise(
-        self, edits: EditRecord, options: ServerOptions, summary: str | None
+        self,
+        edits: EditRecord,
+        options: ServerOptions,
+        summary: str | None,
+        interrupts: Interrupts | None = None,
     ) -> SupervisionResult:
         """One supervision; the patch of the edits is written however it ends."""
         ended = "an error in the session"
         try:
-            result = self._steps.supervise(options, failure_summary=summary)
+            result = self._steps.supervise(options, failure_summary=summary, interrupts=interrupts)
             ended = result.outcome.value.replace("_", " ")
             return result
         finally:
@@ -577,6 +658,56 @@ def _raise_aborted(latest: BaseException, first: BaseException | None) -> None:
     if first is not None and first is not latest and latest.__cause__ is None:
         raise latest from first
     raise latest
+
+
+def function_kind(fn: Callable[..., object], where: str) -> Literal["sync", "async"]:
+    """``"async"`` for a coroutine function, ``"sync"`` for any other callable.
+
+    Generator and async generator functions raise ``TypeError``: a session runs one call to
+    its end, but a generator's body runs later, item by item, outside the session.
+    """
+    import inspect
+
+    if inspect.isasyncgenfunction(fn):
+        kind, made, remedy = (
+            "an async generator function",
+            "an async generator",
+            "an async def function that collects it (`return [x async for x in gen(...)]`)",
+        )
+    elif inspect.isgeneratorfunction(fn):
+        kind, made, remedy = (
+            "a generator function",
+            "a generator",
+            "a function that consumes it (e.g. `return list(gen(...))`)",
+        )
+    else:
+        return "async" if _is_coroutine_function(fn) else "sync"
+    try:
+        code = getattr(inspect.unwrap(fn), "__code__", None)
+    except ValueError:  # a __wrapped__ cycle
+        code = None
+    at = f" ({code.co_filename}, line {code.co_firstlineno})" if code is not None else ""
+    raise TypeError(
+        f"{where} cannot debug {_name(fn)}{at}: it is {kind}, so calling it only creates "
+        f"{made} whose body runs later, item by item, outside the session. "
+        f"Decorate (or run) {remedy} instead"
+    )
+
+
+def _is_coroutine_function(fn: Callable[..., object]) -> bool:
+    """``async def`` functions (also behind ``functools.partial`` or a method), and objects
+    whose ``__call__`` is one."""
+    import inspect
+
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - not callable(): its __call__'s kind
+    )
+
+
+def _call_here(
+    fn: Callable[..., Any], args: tuple[object, ...], kwargs: Mapping[str, object]
+) -> Any:
+    return fn(*args, **kwargs)
 
 
 def _name(fn: Callable[..., object]) -> str:

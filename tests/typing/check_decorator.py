@@ -1,4 +1,5 @@
-"""Checked by mypy, never run: ``@vscode`` and ``Session.run`` keep the function's type.
+"""Checked by mypy, never run: ``@vscode``, ``Session.run`` and ``Session.arun`` keep the
+function's type, for plain and ``async def`` functions.
 
 Each ``# type: ignore[...]`` below marks a call that must be rejected; mypy's
 ``warn_unused_ignores`` (part of ``--strict``) fails the build if it is accepted.
@@ -6,12 +7,14 @@ Each ``# type: ignore[...]`` below marks a call that must be rejected; mypy's
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from typing_extensions import assert_type
 
 from vscode_interactive import (
+    AsyncVscodeTask,
     Session,
     SessionConfig,
     VscodeConfig,
@@ -82,3 +85,43 @@ def options() -> None:
     vscode(auth="basic")  # type: ignore[call-overload]
     vscode(pre_execute=42)  # type: ignore[call-overload]
     vscode(plain.task_function, port=0)  # type: ignore[call-overload]
+
+
+@vscode
+async def fetch(url: str, retries: int = 3) -> bytes:
+    return url.encode()
+
+
+@vscode(run_task_first=True, port=0)
+async def fetch_all(urls: list[str], *, timeout: float) -> dict[str, bytes]:
+    return {url: await fetch(url) for url in urls}
+
+
+async def coroutine_signatures() -> None:
+    """An async def stays a coroutine function with the same parameters."""
+    as_async_task: AsyncVscodeTask[[str, int], bytes] = fetch
+    pending: Coroutine[Any, Any, bytes] = fetch("u")
+    assert_type(await pending, bytes)
+    assert_type(await as_async_task("u", 1), bytes)
+    assert_type(await fetch("u", retries=1), bytes)
+    assert_type(await fetch_all(["u"], timeout=1.0), dict[str, bytes])
+    as_callable: Callable[[str, int], Awaitable[bytes]] = fetch
+    as_task: VscodeTask[[str, int], Coroutine[Any, Any, bytes]] = fetch
+    assert_type(await as_callable("u", 1), bytes)
+    assert_type(await as_task("u", 1), bytes)
+    inner: Callable[[str, int], Coroutine[Any, Any, bytes]] = fetch.task_function
+    assert_type(await inner("u", 1), bytes)
+    assert_type(await fetch.execute("u"), bytes)
+    await fetch(1)  # type: ignore[arg-type]
+    await fetch("u", tries=2)  # type: ignore[call-arg]
+    await fetch_all(["u"], 1.0)  # type: ignore[call-arg]
+    assert_type(fetch.get_extra_config(), dict[str, str])
+
+
+async def session_arun() -> None:
+    """arun is run's async twin: awaited, it returns what the coroutine returns."""
+    session = Session(SessionConfig(max_idle_seconds=10))
+    assert_type(await session.arun(fetch.task_function, "u"), bytes)
+    assert_type(await Session().arun(fetch.task_function, "u", retries=2), bytes)
+    await session.arun(fetch.task_function, 1)  # type: ignore[arg-type]
+    await session.arun(plain.task_function, 1)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import IdleTimeoutError, ReloadError, ServerError
 from .._layout import StateLayout
@@ -32,6 +32,9 @@ from ._ranks import RankInfo
 from ._report import RankReport, report_for
 from ._store import CoordinationStore, PrefixedStore
 from ._watch import HostWatcher
+
+if TYPE_CHECKING:
+    from .._session import Call
 
 __all__ = [
     "DistributedJob",
@@ -159,11 +162,14 @@ class DistributedJob:
         layout: StateLayout,
         pre_execute: Callable[[], object] = lambda: None,
         post_execute: Callable[[], object] = lambda: None,
+        call: Call = lambda fn, args, kwargs: fn(*args, **kwargs),
     ) -> Any:
         """Rounds until the function returns on this rank, or the session ends.
 
         ``post_execute`` runs after each round this rank took part in, ``pre_execute``
-        before each round but the first (the caller ran it)."""
+        before each round but the first (the caller ran it). The resumed function is called
+        as ``call(function, args, kwargs)`` (``Session.arun`` awaits it in the caller's
+        task)."""
         first: BaseException | None = failure
         rounds = 0
         while True:
@@ -186,7 +192,7 @@ class DistributedJob:
             try:
                 if len(participants) == self.info.world_size:
                     self.seams.rebuild(f"{self.namespace}/r{number}/pg")
-                return function(*args, **kwargs)
+                return call(function, args, kwargs)
             except Exception as error:
                 logger.exception(
                     "%s: the resumed call failed; the job's IDE opens again", self.info.describe()

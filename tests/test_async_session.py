@@ -60,6 +60,7 @@ class ThreadSteps(FakeSteps):
 
     interrupts: list[Interrupts | None] = field(default_factory=list)
     threads: list[str] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def supervise(
         self,
@@ -90,6 +91,17 @@ class ThreadSteps(FakeSteps):
         finally:
             unsubscribe()
         return received
+
+    def wait_for_subscription(self, subscribed: threading.Event) -> None:
+        """In ``supervise``: subscribe like a supervisor, say so, wait for ``release``."""
+        port = self.interrupts[-1]
+        assert port is not None
+        unsubscribe = port.subscribe(lambda signum: None)
+        subscribed.set()
+        try:
+            assert self.release.wait(DEADLINE)
+        finally:
+            unsubscribe()
 
 
 class RecordingSignals(FakeInterrupts):
@@ -443,3 +455,55 @@ def test_an_edit_that_makes_the_function_sync_still_returns_its_value(
     session = make_session(tmp_path, steps, run_task_first=True)
     fn: Callable[[float, float], Awaitable[object]] = load_divide()
     assert asyncio.run(session.arun(fn, 1, 0)) == "sync now"
+
+
+def test_a_loop_outside_the_main_thread_runs_the_session_without_signal_handlers(
+    tmp_path: Path, job_module: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A loop in another thread (flytekit runs async tasks so): the real signal port installs
+    nothing there, says so, and the session resumes as usual."""
+    steps = ThreadSteps(tmp_path, [result(Outcome.RESUMED)])
+    subscribed = threading.Event()
+    steps.before_outcome.append(lambda: steps.wait_for_subscription(subscribed))
+    session = make_session(tmp_path, steps)
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    during: list[dict[int, object]] = []
+    values: list[float] = []
+
+    def in_thread() -> None:
+        values.append(asyncio.run(session.arun(load_divide(), 6, 3)))
+
+    with caplog.at_level("INFO", logger="vscode_interactive"):
+        thread = threading.Thread(target=in_thread, name="job-loop")
+        thread.start()
+        assert subscribed.wait(DEADLINE)
+        during.append({signum: signal.getsignal(signum) for signum in before})
+        steps.release.set()
+        thread.join(DEADLINE)
+    assert values == [2.0]
+    assert during == [before]
+    assert "the event loop runs outside the main thread" in caplog.text
+
+
+def test_in_the_main_thread_signal_handlers_live_as_long_as_the_supervisor(
+    tmp_path: Path, job_module: Path
+) -> None:
+    """With the loop in the main thread, real SIGTERM/SIGINT handlers are installed while the
+    supervisor is subscribed and the previous ones are back afterwards."""
+    steps = ThreadSteps(tmp_path, [result(Outcome.RESUMED)])
+    subscribed = threading.Event()
+    steps.before_outcome.append(lambda: steps.wait_for_subscription(subscribed))
+    session = make_session(tmp_path, steps)
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    during: list[dict[int, object]] = []
+
+    async def main() -> float:
+        task = asyncio.create_task(session.arun(load_divide(), 6, 3))
+        await until(subscribed.is_set)
+        during.append({signum: signal.getsignal(signum) for signum in before})
+        steps.release.set()
+        return await task
+
+    assert asyncio.run(main()) == 2.0
+    assert all(during[0][signum] is not before[signum] for signum in before)
+    assert {signum: signal.getsignal(signum) for signum in before} == before

@@ -501,3 +501,133 @@ def test_a_flytekit_without_the_expected_names_is_reported_not_fatal(
         "flytekit is imported but its ClassDecorator is not available",
         "cannot read flytekit's execution state",
     ]
+
+
+ASYNC_JOB = """
+import asyncio
+
+from flytekit import task
+from vscode_interactive import SessionConfig, vscode
+
+
+class TaskFailed(Exception):
+    pass
+
+
+@task
+@vscode(
+    session_config=SessionConfig(check_interval=0.2),
+    run_task_first=True,
+    workspace_dir=WORKSPACE,
+    auth="none",
+    port=0,
+    start_timeout=20,
+)
+async def average(sizes: list[int]) -> float:
+    await asyncio.sleep(0)
+    if not sizes:
+        raise TaskFailed("no sizes")
+    return sum(sizes) / len(sizes)
+"""
+
+
+@pytest.mark.usefixtures("flytekit_installed")
+def test_an_async_task_is_flytekits_async_task_with_the_console_link(
+    tmp_path: Path, job_env: dict[str, str]
+) -> None:
+    """``@task @vscode async def``: flytekit sees a coroutine function (an async task) and a
+    ClassDecorator (the console link in the task template)."""
+    workspace = write_job(tmp_path, ASYNC_JOB)
+    done = run_python(
+        """
+        import json
+        from collections import OrderedDict
+        from flytekit.configuration import Image, ImageConfig, SerializationSettings
+        from flytekit.core.python_function_task import AsyncPythonFunctionTask
+        from flytekit.tools.translator import get_serializable
+        import flyte_job
+
+        image = Image(name="default", fqn="registry/job", tag="1")
+        settings = SerializationSettings(image_config=ImageConfig(default_image=image))
+        task = flyte_job.average
+        print(json.dumps({
+            "async task": isinstance(task, AsyncPythonFunctionTask),
+            "config": get_serializable(OrderedDict(), settings, task).template.config,
+        }))
+        """,
+        job_env,
+        workspace,
+    )
+    assert last_json(done) == {
+        "async task": True,
+        "config": {"link_type": "vscode", "port": "0"},
+    }
+
+
+def test_an_async_task_on_a_flyte_cluster_opens_the_ide_and_resumes(
+    tmp_path: Path, job_env: dict[str, str], flytekit_installed: None
+) -> None:
+    """``pyflyte-execute`` of a failing async task (flytekit awaits it on its own loop
+    thread): the IDE opens, the entry script reproduces the failure with asyncio.run, and
+    after the fix and a resume flytekit writes the fixed task's output."""
+    workspace = write_job(tmp_path, ASYNC_JOB)
+    inputs = tmp_path / "inputs.pb"
+    subprocess.run(
+        [sys.executable, "-c", ENCODE_INPUTS, str(inputs)], env=job_env, check=True, timeout=60
+    )
+    argv = [
+        str(Path(sys.executable).with_name("pyflyte-execute")),
+        *("--inputs", str(inputs), "--output-prefix", str(tmp_path / "outputs")),
+        *("--raw-output-data-prefix", str(tmp_path / "raw")),
+        *("--resolver", "flytekit.core.python_auto_container.default_task_resolver"),
+        *("--", "task-module", "flyte_job", "task-name", "average"),
+    ]
+    pod = subprocess.Popen(
+        argv, cwd=workspace, env=job_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        layout = StateLayout.for_workspace(workspace)
+        wait_running(layout, pod)
+        entry = subprocess.run(
+            [sys.executable, str(layout.entry_script)],
+            cwd=tmp_path,
+            env=job_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert entry.returncode == 1
+        assert entry.stderr.strip().splitlines()[-1] == "TaskFailed: no sizes", entry.stderr
+        job = workspace / "flyte_job.py"
+        job.write_text(job.read_text().replace('raise TaskFailed("no sizes")', "return 0.0"))
+        resumed = subprocess.run(
+            [sys.executable, "-m", "vscode_interactive", "resume", "--yes"],
+            cwd=workspace,
+            env=job_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert resumed.returncode == 0, resumed.stderr
+        _, err = pod.communicate(timeout=60)
+        assert pod.returncode == 0, err
+        assert "TaskFailed: no sizes" in err  # it ran first and failed; then the IDE opened
+        decoded = subprocess.run(
+            [sys.executable, "-c", DECODE_OUTPUTS, str(tmp_path / "outputs" / "outputs.pb")],
+            env=job_env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        assert json.loads(decoded.stdout) == {"o0": 0.0}
+        assert wait_until_gone(json.loads((tmp_path / "pids.json").read_text())) == []
+    finally:
+        if pod.poll() is None:
+            pod.kill()
+        pod.communicate()
+        pids_file = tmp_path / "pids.json"
+        if pids_file.exists():
+            kill_leftovers(json.loads(pids_file.read_text()))

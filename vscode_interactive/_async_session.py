@@ -160,7 +160,7 @@ class LoopInterrupts:
             cancelled = self._cancelled
         if cancelled:
             callback(signal.SIGTERM)
-        restore = self._in_loop_thread(lambda: self._signals.subscribe(callback))
+        restore = self._in_loop_thread(lambda: self._install(callback))
 
         def unsubscribe() -> None:
             with self._lock:
@@ -170,6 +170,16 @@ class LoopInterrupts:
                 self._soon(restore)
 
         return unsubscribe
+
+    def _install(self, callback: Callable[[int], None]) -> Callable[[], None]:
+        """In the loop's thread: subscribe ``callback`` to SIGTERM/SIGINT."""
+        if threading.current_thread() is not threading.main_thread():
+            logger.info(
+                "SIGTERM/SIGINT cannot reach this IDE session: the event loop runs outside "
+                "the main thread, and Python runs signal handlers only there; if the job is "
+                "killed, its guardian still stops code-server"
+            )
+        return self._signals.subscribe(callback)
 
     def cancel(self) -> None:
         """Interrupt every supervisor subscribed now or later (the awaiting task was

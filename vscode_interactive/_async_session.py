@@ -26,6 +26,12 @@ SIGTERM/SIGINT handlers from the loop's thread (when that is the main thread) fo
 the supervisor runs and restores the previous ones afterwards: a signal ends the IDE as in
 the sync case (``SystemExit(128 + n)`` or ``KeyboardInterrupt``, raised in the caller's task).
 
+Debuggers: while a debugger holds the failure (post-mortem, :mod:`vscode_interactive._debug`)
+debugpy suspends every thread it traces. The loop's thread must keep running its other
+tasks, so whenever the flow is not inside a call of the user's function, that thread carries
+pydevd's ``pydev_do_not_trace`` flag (:class:`KeepRunning`; a flag someone else set is left
+alone). Without debugpy loaded the flag means nothing.
+
 Cancellation: when the awaiting task is cancelled, :meth:`LoopInterrupts.cancel` stops the
 IDE as SIGTERM would, and calls the flow asks for afterwards are refused. The task then waits,
 ignoring further cancellation, until the worker has finished (post_execute has run, no
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import inspect
 import logging
@@ -49,10 +56,21 @@ if TYPE_CHECKING:
     from ._ports import Interrupts
     from ._session import Session
 
-__all__ = ["THREAD_NAME", "Bridge", "LoopInterrupts", "TaskCancelled", "run_async"]
+__all__ = [
+    "DO_NOT_TRACE",
+    "THREAD_NAME",
+    "Bridge",
+    "KeepRunning",
+    "LoopInterrupts",
+    "TaskCancelled",
+    "run_async",
+]
 
 #: The worker thread's name. The library's own threads all start with ``vscode-interactive``.
 THREAD_NAME = "vscode-interactive-session"
+
+#: The attribute that makes pydevd (debugpy) neither trace nor suspend a thread.
+DO_NOT_TRACE = "pydev_do_not_trace"
 
 #: How long the worker waits for the loop's thread to install signal handlers.
 SUBSCRIBE_TIMEOUT = 5.0
@@ -229,6 +247,31 @@ def _name(fn: Callable[..., object]) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
 
 
+class KeepRunning:
+    """Marks a thread so a debugger holding a failure does not suspend it (see above)."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self._thread = thread
+        self._ours = not getattr(thread, DO_NOT_TRACE, False)
+
+    def __enter__(self) -> KeepRunning:
+        self.hold(True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.hold(False)
+
+    def hold(self, on: bool) -> None:
+        """Set (``on``) or clear the flag, unless someone else had set it."""
+        if not self._ours:
+            return
+        if on:
+            setattr(self._thread, DO_NOT_TRACE, True)
+        else:
+            with contextlib.suppress(AttributeError):
+                delattr(self._thread, DO_NOT_TRACE)
+
+
 def _work(
     session: Session,
     fn: Callable[..., Any],
@@ -263,6 +306,13 @@ async def _call(call: Call) -> None:
 
 async def _serve(inbox: asyncio.Queue[Message], interrupts: LoopInterrupts) -> Any:
     """The caller's side: make the worker's calls until it finishes; its end is ours."""
+    with KeepRunning(threading.current_thread()) as loop_thread:
+        return await _serve_until_finished(inbox, interrupts, loop_thread)
+
+
+async def _serve_until_finished(
+    inbox: asyncio.Queue[Message], interrupts: LoopInterrupts, loop_thread: KeepRunning
+) -> Any:
     cancellation: asyncio.CancelledError | None = None
     while True:
         try:
@@ -271,7 +321,11 @@ async def _serve(inbox: asyncio.Queue[Message], interrupts: LoopInterrupts) -> A
                 if cancellation is not None:
                     message.settle(error=TaskCancelled())
                     continue
-                await _call(message)
+                loop_thread.hold(False)  # the user's code: debuggable like any other
+                try:
+                    await _call(message)
+                finally:
+                    loop_thread.hold(True)
                 continue
         except asyncio.CancelledError as error:
             if cancellation is None:

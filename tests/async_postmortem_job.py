@@ -1,11 +1,12 @@
 """A job process for the async post-mortem test, driven line by line over stdin/stdout.
 
 ``divide`` is an ``async def`` that raises; ``Session.arun`` runs it next to a ticker task.
-The IDE phase (fake steps, in the session's worker thread) opens a post-mortem on the
-failure, as a session does, and prints ``port <n>``; then it answers one command per line::
+The session opens the real post-mortem on the failure (in its worker thread); the fake
+supervision prints ``port <n>`` and answers one command per line::
 
-    ticks  -> ticks <n>     (how often the event loop's ticker ran so far)
-    close  -> (release the failure; the session resumes, the call fails again) value <...>
+    ticks   -> ticks <n>    (how often the event loop's ticker ran so far)
+    resume  -> the session closes the post-mortem and resumes; the call fails again, the
+               next round is aborted: value raised again
 """
 
 from __future__ import annotations
@@ -32,20 +33,24 @@ async def divide(a: float, b: float) -> float:
 
 
 class PostMortemSteps(FakeSteps):
-    """Install and prepare as the fakes do; supervise = a post-mortem driven over stdin."""
+    """The real post-mortem; install and prepare as the fakes do; the first supervision is
+    driven over stdin, the second is aborted."""
+
+    def post_mortem(self, failure: BaseException) -> Any:
+        return open_post_mortem(failure)
 
     def supervise(self, options: Any, *, failure_summary: Any, interrupts: Any = None) -> Any:
-        failure = self.failures_shown[-1]
-        assert failure is not None
-        post_mortem = open_post_mortem(failure)
-        print(f"port {post_mortem.port}", flush=True)
+        if self.results:
+            return self.results.pop(0)
+        port = self.endpoints[-1][1] if self.endpoints[-1] else None
+        print(f"port {port}", flush=True)
         for line in sys.stdin:
             command = line.strip()
             if command == "ticks":
                 print(f"ticks {TICKS[0]}", flush=True)
-            elif command == "close":
-                post_mortem.close()
+            elif command == "resume":
                 break
+        self.results.append(result(Outcome.ABORTED))
         return result(Outcome.RESUMED)
 
 

@@ -94,7 +94,8 @@ def test_the_coroutines_frame_is_shown_while_the_event_loop_keeps_running(
 ) -> None:
     """Attached to the failure of an ``async def``: the client stops in the coroutine's
     raising frame with its live locals and evaluates there; meanwhile the job's ticker task
-    keeps running (the loop's thread is not suspended); after release the session resumes."""
+    keeps running (the loop's thread is not suspended); after a resume the session closes
+    the post-mortem and goes on."""
     port = int(job.expect("port "))
     client = DapClient.connect(port)
     with client:
@@ -117,5 +118,5 @@ def test_the_coroutines_frame_is_shown_while_the_event_loop_keeps_running(
             assert time.monotonic() < deadline, "the event loop stopped while the failure is held"
         assert client.stack_trace(stopped["threadId"])[0]["name"] == "divide"  # still held
         client.disconnect()
-    assert job.ask("close", "value ") == "raised again"
+    assert job.ask("resume", "value ") == "raised again"
     assert job.process.wait(TIMEOUT) == 0

@@ -184,7 +184,7 @@ def test_resume_awaits_the_edited_coroutine_in_the_callers_task(
 
     value, task = asyncio.run(main())
     assert value == float("inf")
-    assert steps.calls == ["install", "prepare", "supervise"]
+    assert steps.calls == ["install", "post-mortem", "prepare", "supervise", "close post-mortem"]
     assert steps.threads == [THREAD_NAME]
     assert steps.summaries == ["ZeroDivisionError: division by zero"]
     # Both calls, the original and the re-imported one, ran in the awaiting task, with its
@@ -385,14 +385,35 @@ def test_hooks_and_steps_run_in_the_order_of_the_sync_flow(
     assert order == ["pre", "install", "prepare", "supervise", "post"]
 
 
-def test_a_resumed_coroutine_that_still_fails_raises_its_exception(
+def test_a_resumed_coroutine_that_fails_again_opens_the_next_round(
     tmp_path: Path, job_module: Path
 ) -> None:
-    """Resumed without a fix: the coroutine's exception reaches the caller."""
-    steps = ThreadSteps(tmp_path, [result(Outcome.RESUMED)])
-    session = make_session(tmp_path, steps, run_task_first=True)
-    with pytest.raises(ZeroDivisionError):
+    """The rounds of the sync flow hold for arun: a resumed coroutine that raises again
+    opens the IDE on the new failure (hooks around each round, its own post-mortem);
+    ABORTED then raises that failure chained to the first, in the caller's task."""
+    hooks: list[str] = []
+    steps = ThreadSteps(tmp_path, [result(Outcome.RESUMED), result(Outcome.ABORTED)])
+    steps.before_outcome.append(
+        lambda: job_module.write_text(
+            "async def divide(a, b):\n    return [a][b + 1]\n"  # IndexError now
+        )
+    )
+    session = make_session(
+        tmp_path,
+        steps,
+        run_task_first=True,
+        pre_execute=lambda: hooks.append("pre"),
+        post_execute=lambda: hooks.append("post"),
+    )
+    with pytest.raises(IndexError) as raised:
         asyncio.run(session.arun(load_divide(), 1, 0))
+    assert isinstance(raised.value.__cause__, ZeroDivisionError)
+    assert [type(f).__name__ for f in steps.failures_shown] == ["ZeroDivisionError", "IndexError"]
+    assert [held.failure for held in steps.post_mortems] == steps.failures_shown
+    assert all(held.closed for held in steps.post_mortems)
+    assert hooks == ["pre", "post", "pre", "post"]
+    assert steps.threads == [THREAD_NAME, THREAD_NAME]
+    assert no_worker_left()
 
 
 def test_disabled_session_awaits_the_function_without_a_thread(

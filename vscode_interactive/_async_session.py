@@ -353,7 +353,7 @@ async def run_async(
 ) -> Any:
     """``Session.arun``: see the module docstring. ``_signals`` (private, for tests)
     replaces the real SIGTERM/SIGINT handlers installed in the loop's thread."""
-    from ._session import function_kind
+    from ._decorator import function_kind
 
     if function_kind(fn, "Session.arun()") != "async":  # refuses generator functions
         raise TypeError(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypedDict, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypedDict, TypeVar, overload
 
 from ._compat import VSCODE_TYPE_VALUE
 
@@ -40,6 +40,7 @@ __all__ = [
     "ClassDecorator",
     "VscodeOptions",
     "VscodeTask",
+    "function_kind",
     "resolve_options",
     "vscode",
 ]
@@ -92,8 +93,6 @@ class VscodeTask(ClassDecorator[P, R]):
     """A function that opens a VS Code debugging session when called (see ``vscode``)."""
 
     def __init__(self, task_function: Callable[P, R], config: SessionConfig) -> None:
-        from ._session import function_kind
-
         kind = function_kind(task_function, "@vscode")  # refuses generator functions
         if kind == "async" and not isinstance(self, AsyncVscodeTask):
             raise TypeError(
@@ -153,6 +152,50 @@ class AsyncVscodeTask(
 
 def _name(fn: Callable[..., object]) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def function_kind(fn: Callable[..., object], where: str) -> Literal["sync", "async"]:
+    """``"async"`` for a coroutine function, ``"sync"`` for any other callable.
+
+    Generator and async generator functions raise ``TypeError``: a session runs one call to
+    its end, but a generator's body runs later, item by item, outside the session.
+    """
+    import inspect
+
+    if inspect.isasyncgenfunction(fn):
+        kind, made, remedy = (
+            "an async generator function",
+            "an async generator",
+            "an async def function that collects it (`return [x async for x in gen(...)]`)",
+        )
+    elif inspect.isgeneratorfunction(fn):
+        kind, made, remedy = (
+            "a generator function",
+            "a generator",
+            "a function that consumes it (e.g. `return list(gen(...))`)",
+        )
+    else:
+        return "async" if _is_coroutine_function(fn) else "sync"
+    try:
+        code = getattr(inspect.unwrap(fn), "__code__", None)
+    except ValueError:  # a __wrapped__ cycle
+        code = None
+    at = f" ({code.co_filename}, line {code.co_firstlineno})" if code is not None else ""
+    raise TypeError(
+        f"{where} cannot debug {_name(fn)}{at}: it is {kind}, so calling it only creates "
+        f"{made} whose body runs later, item by item, outside the session. "
+        f"Decorate (or run) {remedy} instead"
+    )
+
+
+def _is_coroutine_function(fn: Callable[..., object]) -> bool:
+    """``async def`` functions (also behind ``functools.partial`` or a method), and objects
+    whose ``__call__`` is one."""
+    import inspect
+
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - not callable(): its __call__'s kind
+    )
 
 
 class VscodeOptions(TypedDict, total=False):
@@ -249,8 +292,6 @@ def vscode(
     resolved = resolve_options(options)
 
     def decorate(fn: Callable[P, R]) -> VscodeTask[P, R]:
-        from ._session import function_kind
-
         if function_kind(fn, "@vscode") == "async":
             task: VscodeTask[P, Any] = AsyncVscodeTask(fn, resolved)  # type: ignore[arg-type]
             return task

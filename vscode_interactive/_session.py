@@ -40,7 +40,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar
 
 from ._errors import ConfigError, ReloadError
 from ._install._config import VscodeConfig
@@ -73,7 +73,6 @@ __all__ = [
     "Session",
     "SessionConfig",
     "SessionSteps",
-    "function_kind",
 ]
 
 P = ParamSpec("P")
@@ -331,6 +330,8 @@ class Session:
         """Call ``fn`` inside a debugging session (see the module docstring for the flow).
 
         For an ``async def`` function use :meth:`arun`: this raises ``TypeError``."""
+        from ._decorator import function_kind
+
         if function_kind(fn, "Session.run()") == "async":
             raise TypeError(
                 f"Session.run() got the coroutine function {_name(fn)}; calling it would only "
@@ -658,50 +659,6 @@ def _raise_aborted(latest: BaseException, first: BaseException | None) -> None:
     if first is not None and first is not latest and latest.__cause__ is None:
         raise latest from first
     raise latest
-
-
-def function_kind(fn: Callable[..., object], where: str) -> Literal["sync", "async"]:
-    """``"async"`` for a coroutine function, ``"sync"`` for any other callable.
-
-    Generator and async generator functions raise ``TypeError``: a session runs one call to
-    its end, but a generator's body runs later, item by item, outside the session.
-    """
-    import inspect
-
-    if inspect.isasyncgenfunction(fn):
-        kind, made, remedy = (
-            "an async generator function",
-            "an async generator",
-            "an async def function that collects it (`return [x async for x in gen(...)]`)",
-        )
-    elif inspect.isgeneratorfunction(fn):
-        kind, made, remedy = (
-            "a generator function",
-            "a generator",
-            "a function that consumes it (e.g. `return list(gen(...))`)",
-        )
-    else:
-        return "async" if _is_coroutine_function(fn) else "sync"
-    try:
-        code = getattr(inspect.unwrap(fn), "__code__", None)
-    except ValueError:  # a __wrapped__ cycle
-        code = None
-    at = f" ({code.co_filename}, line {code.co_firstlineno})" if code is not None else ""
-    raise TypeError(
-        f"{where} cannot debug {_name(fn)}{at}: it is {kind}, so calling it only creates "
-        f"{made} whose body runs later, item by item, outside the session. "
-        f"Decorate (or run) {remedy} instead"
-    )
-
-
-def _is_coroutine_function(fn: Callable[..., object]) -> bool:
-    """``async def`` functions (also behind ``functools.partial`` or a method), and objects
-    whose ``__call__`` is one."""
-    import inspect
-
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - not callable(): its __call__'s kind
-    )
 
 
 def _call_here(

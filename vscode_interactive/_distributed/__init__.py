@@ -6,7 +6,9 @@
 * :mod:`._protocol`: the election, parking and outcome protocol (:class:`Coordinator`);
 * :mod:`._messages`: the banner line, the parking log, the front page's ranks section;
 * :mod:`._torch`: the job's ``torch.distributed`` store and the process-group rebuild
-  (imports torch only for a distributed job that already loaded it).
+  (imports torch only for a distributed job that already loaded it);
+* :mod:`._watch`: the host's heartbeat, URL announcement and live ranks table;
+* :mod:`._job`: :class:`DistributedJob`, a rank's rounds, as ``Session.run`` composes them.
 """
 
 from __future__ import annotations

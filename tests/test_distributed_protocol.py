@@ -285,18 +285,24 @@ def test_after_an_end_without_resume_no_rank_opens_another_ide() -> None:
     assert not store.check(["r1/arrivals"])
 
 
-def test_farewell_waits_for_the_other_ranks_to_acknowledge() -> None:
-    """The host leaves once every other rank acknowledged (or finished), else at timeout."""
+def test_leaving_ranks_wait_for_each_other() -> None:
+    """A rank that stops after the end leaves once every other rank left (or finished),
+    else at its timeout."""
     clock = FakeClock()
     store = FakeStore(clock)
-    coord = Coordinator(store, world_size=3, clock=clock, poll_interval=1.0)
-    acks = [coord.acknowledge, coord.finished]
-    clock.on_sleep.append(lambda _: acks.pop(0)() if acks else None)
+    coord = Coordinator(store, world_size=3, clock=clock)
+    others: list[Callable[[], object]] = [coord.finished, lambda: store.add("departed", 1)]
+
+    def the_others_leave(_: FakeClock) -> None:
+        if others:
+            others.pop(0)()
+
+    clock.on_sleep.append(the_others_leave)
     started = clock.monotonic()
-    assert coord.farewell(timeout=60.0) == 0
-    assert clock.monotonic() - started == 2.0
-    lonely = Coordinator(FakeStore(clock), world_size=3, clock=clock, poll_interval=1.0)
-    assert lonely.farewell(timeout=5.0) == 2
+    assert coord.depart(timeout=60.0) == 0
+    assert clock.monotonic() - started == pytest.approx(0.1)
+    lonely = Coordinator(FakeStore(clock), world_size=3, clock=clock)
+    assert lonely.depart(timeout=5.0) == 2
 
 
 def test_a_parked_rank_gives_up_on_a_silent_host() -> None:

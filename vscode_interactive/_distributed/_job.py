@@ -83,7 +83,7 @@ class JobSeams:
     pid: int
     watch_interval: float = 1.0
     tie_window: float = 2.0
-    farewell_timeout: float = 60.0
+    depart_timeout: float = 60.0
 
 
 def kind_of(error: BaseException) -> str:
@@ -200,16 +200,22 @@ class DistributedJob:
                 failure = error
                 first = first if first is not None else error
 
-    def _farewell(self) -> None:
-        missing = self.coordinator.farewell(self.seams.farewell_timeout)
-        if missing:
-            logger.warning(
-                "%s: %d other rank(s) did not acknowledge the end of the session within %.0f s "
-                "(still running, or stuck in a collective); stopping anyway",
-                self.info.describe(),
-                missing,
-                self.seams.farewell_timeout,
-            )
+    def _leave(self, error: BaseException, *, wait: bool = True) -> BaseException:
+        """Before this rank raises ``error`` after an end without resume: say why it stops
+        (the launcher may kill it before its traceback is printed), then wait until the
+        others are leaving too (not after a signal, which asks for a prompt exit)."""
+        logger.error("%s stops with %s: %s", self.info.describe(), type(error).__name__, error)
+        if wait:
+            missing = self.coordinator.depart(self.seams.depart_timeout)
+            if missing:
+                logger.warning(
+                    "%s: %d other rank(s) did not stop within %.0f s (still running, or stuck "
+                    "in a collective); stopping anyway",
+                    self.info.describe(),
+                    missing,
+                    self.seams.depart_timeout,
+                )
+        return error
 
     def _round(
         self,
@@ -224,8 +230,7 @@ class DistributedJob:
         the round resumed without this rank; raises how the session ended otherwise."""
         election = self.coordinator.elect(me)
         if isinstance(election, SessionEnd):  # the session ended before this rank stopped
-            self.coordinator.acknowledge()
-            raise ended_error(self.info.rank, election) from failure
+            raise self._leave(ended_error(self.info.rank, election)) from failure
         if election.hosting:
             function, participants = self._host(election, failure, first, ide_phase, layout)
             return function, participants, election.round
@@ -239,8 +244,7 @@ class DistributedJob:
         if end.resumed:
             logger.warning("%s: the session resumed without this rank", self.info.describe())
             return None
-        self.coordinator.acknowledge()
-        raise parked_error(election, end) from failure
+        raise self._leave(parked_error(election, end)) from failure
 
     def _host(
         self,
@@ -266,15 +270,14 @@ class DistributedJob:
         hooks = HostHooks(
             summary=lambda text: host_summary(election, world, text), prepared=watcher.tick
         )
-        with watcher:  # beats until the round is concluded, gather and farewell included
+        with watcher:  # beats until the round is concluded, gather and departure included
             try:
                 function = ide_phase(failure, hooks, first)
             except BaseException as error:
                 # An abort ends the job with the host's own failure (as for one process).
                 kind = "aborted" if failure is not None and error is failure else kind_of(error)
                 coordinator.conclude(election, SessionEnd(kind, detail=_first_line(error)))
-                if kind != "interrupted":  # a signal asks for a prompt exit
-                    self._farewell()
+                self._leave(error, wait=kind != "interrupted")
                 raise
             participants = coordinator.gather(election)
             coordinator.conclude(election, SessionEnd(RESUMED, participants=participants))

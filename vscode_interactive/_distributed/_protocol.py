@@ -15,7 +15,7 @@ job's namespace)::
     r<N>/beat               the host's heartbeat (a counter it bumps every second or so)
     r<N>/outcome            how round N ended (SessionEnd, JSON)
     ended                   the outcome that ended the job's session (anything but a resume)
-    acks                    ranks that saw that end and stop too (a counter)
+    departed                ranks that saw that end and are about to stop (a counter)
     finished                ranks whose call returned (they will not park)
 
 The election: the first arrival waits until every rank arrived or ``tie_window`` passed,
@@ -23,8 +23,9 @@ then names the lowest rank among the arrivals so far (ties go to the lowest rank
 resume the host first waits for every rank that has not finished to park, so that all
 of them call the function again together and their collectives line up. Any other end
 ends the session for the whole job: a rank that stops later does not open a new IDE but
-stops too, and the host waits (briefly) for the others to acknowledge before it exits, so
-the launcher does not kill them before they report their own failure.
+stops too; every leaving rank waits (briefly) until all the others are leaving as well, so
+that they raise together and the launcher, which kills the whole job when the first rank
+exits, does not kill one before it reported its own failure.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ logger = logging.getLogger("vscode_interactive")
 
 #: The outcome that makes every participant call the function again.
 RESUMED = "resumed"
+# Leaving ranks look this often whether the others leave too: they should exit together.
+_DEPART_POLL = 0.05
 
 
 class CoordinationError(VscodeInteractiveError, RuntimeError):
@@ -168,10 +171,6 @@ class Coordinator:
         if not self.store.check(["ended"]):
             return None
         return SessionEnd.from_bytes(self.store.get("ended"))
-
-    def acknowledge(self) -> None:
-        """This rank saw the session's end and stops too."""
-        self.store.add("acks", 1)
 
     def elect(self, me: RankReport) -> Election | SessionEnd:
         """Register ``me`` in the open round and return who hosts its IDE, or how the
@@ -301,17 +300,19 @@ class Coordinator:
             self.store.set("ended", end.to_bytes())
         self.store.add("round", 1)
 
-    def farewell(self, timeout: float) -> int:
-        """After an end without resume, wait up to ``timeout`` for every other rank that
-        has not finished to acknowledge it; how many did not."""
-        others = self.world_size - 1
+    def depart(self, timeout: float) -> int:
+        """This rank stops after an end without resume: wait up to ``timeout`` until every
+        rank that has not finished departs too; how many did not."""
+        self.store.add("departed", 1)
         deadline = self.clock.monotonic() + timeout
         while True:
-            missing = others - self.store.add("acks", 0) - self.store.add("finished", 0)
+            missing = (
+                self.world_size - self.store.add("departed", 0) - self.store.add("finished", 0)
+            )
             remaining = deadline - self.clock.monotonic()
             if missing <= 0 or remaining <= 0:
                 return max(missing, 0)
-            self.clock.sleep(min(self.poll_interval, remaining))
+            self.clock.sleep(min(_DEPART_POLL, remaining))
 
     # -- helpers ----------------------------------------------------------------------
 

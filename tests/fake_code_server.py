@@ -20,7 +20,11 @@ Behaviour knobs, all environment variables:
 ``FAKE_CS_IGNORE_SIGTERM=1``      ignore SIGTERM (forces SIGKILL escalation)
 ``FAKE_CS_GRANDCHILD=1``          spawn a grandchild in the same group that sleeps
 ``FAKE_CS_GRANDCHILD_IGNORES_SIGTERM=1``  ... and ignores SIGTERM
-``FAKE_CS_PIDS=path``             write [own pid, grandchild pid?] as JSON once started
+``FAKE_CS_TERMINAL_STRAYS=1``     start two processes the way an IDE terminal would, each in
+                                  a new session and ignoring SIGHUP (``setsid nohup sleep &``):
+                                  one stays our child, the other is orphaned at once (its
+                                  parent exits, so it is re-parented to the nearest subreaper)
+``FAKE_CS_PIDS=path``             write [own pid, grandchild pid?, stray pids?] as JSON
 ``FAKE_CS_HEARTBEAT_EVERY=s``     beat every s seconds (an open browser tab)
 ``FAKE_CS_WINDOW=path``           with ``--session-socket``: serve the window registry there,
                                   with one connected window whose CLI socket appends each
@@ -194,6 +198,26 @@ def _serve_window_registry(registry: str, record: str) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
+_NOHUP_SLEEP = (
+    "import signal, time\nsignal.signal(signal.SIGHUP, signal.SIG_IGN)\ntime.sleep(300)\n"
+)
+
+
+def _spawn_terminal_strays() -> list[int]:
+    """``setsid nohup sleep &`` twice: a child of ours, and an orphan (see the knob)."""
+    child = subprocess.Popen([sys.executable, "-c", _NOHUP_SLEEP], start_new_session=True)
+    launcher = (
+        "import subprocess, sys\n"
+        f"p = subprocess.Popen([sys.executable, '-c', {_NOHUP_SLEEP!r}], "
+        "start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(p.pid, flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", launcher], capture_output=True, text=True, check=True
+    )
+    return [child.pid, int(done.stdout)]
+
+
 def _spawn_grandchild() -> subprocess.Popen[bytes]:
     code = "import signal, time\n"
     if os.environ.get("FAKE_CS_GRANDCHILD_IGNORES_SIGTERM"):
@@ -264,6 +288,8 @@ def main() -> int:
     pids = [os.getpid()]
     if os.environ.get("FAKE_CS_GRANDCHILD"):
         pids.append(_spawn_grandchild().pid)
+    if os.environ.get("FAKE_CS_TERMINAL_STRAYS"):
+        pids += _spawn_terminal_strays()
     if os.environ.get("FAKE_CS_PIDS"):
         Path(os.environ["FAKE_CS_PIDS"]).write_text(json.dumps(pids))
     if os.environ.get("FAKE_CS_EXIT_BEFORE_READY"):

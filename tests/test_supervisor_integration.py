@@ -27,7 +27,11 @@ from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive import ServerStartError
 from vscode_interactive._supervision._channel import request_resume, request_status
 from vscode_interactive._supervision._policy import Outcome
-from vscode_interactive._supervision._supervisor import Supervisor, SupervisorSeams
+from vscode_interactive._supervision._supervisor import (
+    SupervisionResult,
+    Supervisor,
+    SupervisorSeams,
+)
 from vscode_interactive._system._network import SocketPortAllocator
 from vscode_interactive._workspace._front_page import SourceLocation
 
@@ -301,3 +305,60 @@ def test_session_files_and_sockets_are_private_under_umask_000(rig: LiveRig) -> 
     assert not [name for name, mode in modes.items() if mode & 0o077], modes
     request_resume(root)
     rig.assert_nothing_survives(session.finish().server_pid)
+
+
+# -- nothing started from the IDE's terminal outlives the session (issue 18, point 5) ----------
+
+
+def _strays_started(rig: LiveRig) -> list[int]:
+    """The two ``setsid nohup sleep &`` processes the fake started, once both run."""
+    return wait_until(
+        lambda: rig.server_pids()[1:] if len(rig.server_pids()) == 3 else None,
+        timeout=20,
+        what="the fake's terminal strays",
+    )
+
+
+def _end(rig: LiveRig, session: Session, how: str) -> SupervisionResult:
+    if how == "resume":
+        request_resume(rig.layout.root)
+    elif how == "sigterm":
+        session.supervisor.interrupt(signal.SIGTERM)
+    return session.finish()
+
+
+@pytest.mark.parametrize("how", ["resume", "sigterm", "idle"])
+def test_processes_started_like_a_terminal_does_never_outlive_the_session(
+    rig: LiveRig, how: str
+) -> None:
+    """``setsid nohup sleep &`` from the IDE (new session, SIGHUP ignored), one still a
+    child of code-server and one already orphaned, are gone when the session ends by
+    resume, SIGTERM or idle timeout, also with a code-server that ignores SIGTERM until
+    the group is SIGKILLed."""
+    rig.knobs.update({"FAKE_CS_TERMINAL_STRAYS": "1", "FAKE_CS_IGNORE_SIGTERM": "1"})
+    session = rig.session(max_idle_seconds=2.0 if how == "idle" else 3600.0)
+    session.wait_ready()
+    strays = _strays_started(rig)
+    for pid in strays:
+        assert os.getsid(pid) == pid  # each leads its own session, like a terminal's jobs
+    result = _end(rig, session, how)
+    expected = {"resume": Outcome.RESUMED, "sigterm": Outcome.INTERRUPTED}
+    assert result.outcome is expected.get(how, Outcome.IDLE_TIMEOUT)
+    wait_until_gone(strays, timeout=10)
+    rig.assert_nothing_survives(result.server_pid)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signal is Linux-only")
+def test_terminal_strays_are_cleared_when_the_supervisor_is_sigkilled(rig: LiveRig) -> None:
+    """With the supervising process SIGKILLed, the guardian alone clears the terminal's
+    strays too, not only its own process group."""
+    rig.knobs.update({"FAKE_CS_TERMINAL_STRAYS": "1", "FAKE_CS_IGNORE_SIGTERM": "1"})
+    child = supervise_in_subprocess(rig)
+    strays = _strays_started(rig)
+    server = rig.server_pids()[0]
+    rig.guardian_pids.append(_guardian_of(server))
+    child.kill()
+    child.wait(10)
+    assert child.stdout is not None
+    child.stdout.close()
+    wait_until_gone([*rig.guardian_pids, server, *strays], timeout=10)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.waiting import wait_until
+from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive._system._network import (
     FsspecFetcher,
     FsspecUploader,
@@ -158,6 +158,33 @@ def test_launcher_never_appends_to_a_symlinked_log(tmp_path: Path) -> None:
     assert victim.read_text() == "precious\n"
     assert not log.is_symlink() and log.read_text() == "started\n"
     assert (log.stat().st_mode & 0o777) == 0o600
+
+
+_LEADER_WITH_A_STRAY = """
+import subprocess, sys, time
+sleeper = "import signal, time; signal.signal(signal.SIGHUP, signal.SIG_IGN); time.sleep(300)"
+stray = subprocess.Popen([sys.executable, "-c", sleeper], start_new_session=True)
+print(stray.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def test_group_sigkill_takes_descendants_in_other_sessions_first(tmp_path: Path) -> None:
+    """A descendant in its own session (``setsid nohup``, as from an IDE terminal) is not
+    in the group, yet SIGKILL of the group reaches it, before the leader is gone (else it
+    would be re-parented to init and live on)."""
+    log = tmp_path / "leader.log"
+    handle = PopenLauncher().launch(
+        [sys.executable, "-c", _LEADER_WITH_A_STRAY], env=dict(os.environ), log_path=log
+    )
+    stray = int(wait_until(lambda: log.read_text().strip(), timeout=20, what="the stray's pid"))
+    try:
+        assert os.getpgid(stray) != handle.pid
+        handle.signal_group(signal.SIGKILL)
+        assert handle.wait(10) == -signal.SIGKILL
+        wait_until_gone([stray], timeout=10)
+    finally:
+        kill_leftovers([stray])
 
 
 def test_environment_reads_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,8 +15,10 @@ a GPU pod alive. The guardian is that direct child. It
   reaped (no zombies left for a PID 1 that does not reap);
 * on SIGTERM/SIGINT/SIGHUP (the supervisor stopping, or the parent-death signal), or when
   its parent disappears (checked every second, for systems without PDEATHSIG), sends
-  SIGTERM to the whole group, waits ``--grace`` seconds, then SIGKILLs what is left,
-  including descendants that moved to another session (integrated terminals);
+  SIGTERM to the whole group and to every descendant outside it, waits ``--grace``
+  seconds, then SIGKILLs what is left: every descendant, in whatever session or group
+  (an IDE terminal's jobs, ``setsid``/``nohup`` ones included), and the group. It stays
+  alive until they are gone, so orphans are re-parented to it, not to init;
 * when code-server exits on its own, clears the rest of the group the same way and exits
   with code-server's status (re-raising the same signal if it was killed), so the
   supervisor sees code-server's real exit code.
@@ -60,6 +62,23 @@ def live_processes() -> list[tuple[int, int, int]] | None:
         if len(fields) < 3 or fields[0] in ("Z", "X"):
             continue
         found.append((int(entry.name), int(fields[1]), int(fields[2])))
+    return found
+
+
+def descendants(root: int, table: list[tuple[int, int, int]]) -> list[int]:
+    """Every process below ``root`` in ``table`` (from :func:`live_processes`), whatever
+    its session or group: a terminal's jobs included. Parents come before children."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid, _pgrp in table:
+        children.setdefault(ppid, []).append(pid)
+    found: list[int] = []
+    pending = list(children.get(root, ()))
+    while pending:
+        pid = pending.pop(0)
+        if pid in found or pid == root:
+            continue
+        found.append(pid)
+        pending.extend(children.get(pid, ()))
     return found
 
 
@@ -122,17 +141,29 @@ class _Guardian:
         return os.getppid() != self.parent
 
     def _stragglers(self) -> list[int]:
-        """Live processes of our group, and children of ours (moved to other sessions)."""
+        """Live processes of our group, and every descendant of ours in other sessions and
+        groups (an IDE terminal's jobs, ``setsid``/``nohup`` ones included)."""
         me, group = os.getpid(), os.getpgrp()
-        return [
-            pid
-            for pid, ppid, pgrp in live_processes() or []
-            if pid != me and (pgrp == group or ppid == me)
-        ]
+        table = live_processes() or []
+        below = descendants(me, table)
+        members = [pid for pid, _ppid, pgrp in table if pgrp == group and pid != me]
+        return below + [pid for pid in members if pid not in below]
+
+    def _signal_outside_group(self, signum: int) -> None:
+        """Send ``signum`` to our descendants that a signal to our group does not reach."""
+        group = os.getpgrp()
+        table = live_processes() or []
+        in_group = {pid for pid, _ppid, pgrp in table if pgrp == group}
+        for pid in descendants(os.getpid(), table):
+            if pid not in in_group:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signum)
 
     def _clear_group(self, child_pid: int) -> None:
         """SIGTERM the group, wait out the grace period, then SIGKILL what remains."""
         previous = {s: signal.signal(s, signal.SIG_IGN) for s in _STOP_SIGNALS}
+        if sys.platform == "linux":
+            self._signal_outside_group(signal.SIGTERM)  # a terminal's jobs get the grace too
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(os.getpgrp(), signal.SIGTERM)
         for signum, handler in previous.items():

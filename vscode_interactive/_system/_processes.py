@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import IO
 
 from .._ports import BytesResult, CommandResult
-from .._supervision._guardian import live_processes
+from .._supervision._guardian import descendants, live_processes
 from ._files import open_private_append
 
 __all__ = ["PopenLauncher", "SubprocessRunner"]
 
 _PR_SET_PDEATHSIG = 1
+# Passes over /proc when SIGKILLing descendants outside the group: each pass finds those
+# re-parented since the last one; a pass that finds none ends the sweep.
+_KILL_SWEEPS = 200
 
 
 def _set_parent_death_signal() -> None:  # pragma: no cover - runs in the forked child
@@ -48,6 +51,22 @@ class _PopenHandle:
             return None
 
     def signal_group(self, signum: int) -> None:
+        """Signal the group and every descendant of its leader outside it.
+
+        A process an IDE terminal started (``setsid``, ``nohup``) is in another session,
+        so the group signal misses it. For SIGKILL the group is stopped first (nothing in
+        it can fork or exit), those descendants are killed while the leader (the guardian,
+        a subreaper) still holds them, and only then the group: otherwise a descendant
+        whose parent dies with the group is re-parented to init and lives on.
+        """
+        if signum == signal.SIGKILL:
+            self._killpg(signal.SIGSTOP)
+            _kill_outside_group(self._popen.pid, self._pgid, signum, sweeps=_KILL_SWEEPS)
+        else:
+            _kill_outside_group(self._popen.pid, self._pgid, signum, sweeps=1)
+        self._killpg(signum)
+
+    def _killpg(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._pgid, signum)
 
@@ -60,6 +79,23 @@ class _PopenHandle:
         except PermissionError:
             return True
         return _group_has_live_member(self._pgid)
+
+
+def _kill_outside_group(leader: int, pgid: int, signum: int, *, sweeps: int) -> None:
+    """Send ``signum`` to the descendants of ``leader`` that are not in group ``pgid``,
+    again (up to ``sweeps`` passes) while new ones appear (children of killed ones are
+    re-parented to the leader, a subreaper, and show up in the next pass)."""
+    for _ in range(sweeps):
+        table = live_processes()
+        if table is None:
+            return
+        in_group = {pid for pid, _ppid, pgrp in table if pgrp == pgid}
+        outside = [pid for pid in descendants(leader, table) if pid not in in_group]
+        if not outside:
+            return
+        for pid in outside:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signum)
 
 
 def _group_has_live_member(pgid: int) -> bool:

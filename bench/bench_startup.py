@@ -135,7 +135,7 @@ def by_hand(installation: Installation, workspace: Path) -> float:
         extra_env=installation.env,
     )
     argv = build_argv(options, port)
-    env = build_env(os.environ, options, None)
+    env = build_env(os.environ, options)
     options.xdg_data_home.mkdir(parents=True, exist_ok=True)
     health: list[float] = []
     with (workspace / "by-hand.log").open("wb") as log:

@@ -3,7 +3,8 @@
 It answers ``--version`` like code-server, and accepts code-server's command line
 (``--bind-addr``, ``--auth``, the ``--disable-*`` flags, ``--user-data-dir``,
 ``--extensions-dir``, a folder), refuses unknown options, needs
-``$PASSWORD`` for ``--auth password``, serves ``GET /healthz`` like code-server
+a password for ``--auth password`` (``password:`` in the ``--config`` file, else
+``$PASSWORD``), serves ``GET /healthz`` like code-server
 (``{"status", "lastHeartbeat"}``, not counted as activity) and counts any other request as
 activity: it updates ``lastHeartbeat`` and touches ``$XDG_DATA_HOME/code-server/heartbeat``.
 With ``--auth password`` other requests need ``?password=<PASSWORD>``. ``--install-extension
@@ -226,6 +227,17 @@ def _spawn_grandchild() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-c", code])
 
 
+def _config_password(path: str | None) -> str | None:
+    """``password:`` of a code-server config file (the one line form we write)."""
+    if not path:
+        return None
+    for line in Path(path).read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "password":
+            return value.strip().strip('"')
+    return None
+
+
 FAKE_VERSION = "4.139.1"
 
 
@@ -281,7 +293,7 @@ def main() -> int:
 
         signal.signal(signal.SIGTERM, on_term)
     auth = options.get("--auth", "password")
-    password = os.environ.get("PASSWORD")
+    password = _config_password(options.get("--config")) or os.environ.get("PASSWORD")
     if auth == "password" and not password:
         print("[fake code-server] error Please pass in a password via $PASSWORD", flush=True)
         return 1

@@ -104,6 +104,14 @@ def test_argv_folder_last_and_ipv6_bind_addr() -> None:
     assert build_argv(OPTIONS, 1)[-1] == "/work/project"
 
 
+def test_argv_names_the_config_file_only_for_password_auth() -> None:
+    """Password auth reads the password from the state dir's config file (--config);
+    without auth there is no config file to read."""
+    argv = build_argv(OPTIONS, 1)
+    assert argv[argv.index("--config") + 1] == str(LAYOUT.server_config)
+    assert "--config" not in build_argv(replace(OPTIONS, auth="none"), 1)
+
+
 def test_argv_opens_the_workspace_file_when_there_is_one() -> None:
     """A .code-workspace file replaces the folder as the last argument; code-server still
     runs in the folder."""
@@ -113,8 +121,9 @@ def test_argv_opens_the_workspace_file_when_there_is_one() -> None:
     assert options.workspace_folder == Path("/work/project")
 
 
-def test_env_drops_hijacking_variables_and_sets_password_and_xdg() -> None:
-    """PASSWORD comes only from us; PORT/VSCODE_IPC_HOOK_CLI/HASHED_PASSWORD are dropped."""
+def test_env_drops_hijacking_variables_and_any_password_and_sets_xdg() -> None:
+    """No PASSWORD/HASHED_PASSWORD at all (the password goes through --config), not even
+    from extra_env; PORT/VSCODE_IPC_HOOK_CLI are dropped."""
     base = {
         "PATH": "/bin",
         "PASSWORD": "old",
@@ -124,14 +133,12 @@ def test_env_drops_hijacking_variables_and_sets_password_and_xdg() -> None:
         "CODE_SERVER_PARENT_PID": "9",
     }
     options = replace(OPTIONS, extra_env={"EXTRA": "1", "PASSWORD": "nope"})
-    env = build_env(base, options, "s3cret")
+    env = build_env(base, options)
     assert env == {
         "PATH": "/bin",
         "EXTRA": "1",
         "XDG_DATA_HOME": "/work/project/.vscode-interactive/xdg-data",
-        "PASSWORD": "s3cret",
     }
-    assert "PASSWORD" not in build_env(base, options, None)
 
 
 def test_heartbeat_file_follows_data_home() -> None:

@@ -147,7 +147,8 @@ def test_reacts_to_resume_without_waiting_for_the_check_interval(rig: Rig) -> No
 
 
 def test_argv_env_and_password_file(rig: Rig) -> None:
-    """argv has the secure flags and the folder last, the password only in env and a 0600 file."""
+    """argv has the secure flags and the folder last; the password is in two 0600 files
+    (for the user, and code-server's --config), never in argv or the environment."""
     rig.env.update({"HASHED_PASSWORD": "x", "PORT": "9", "VSCODE_IPC_HOOK_CLI": "/s", "KEEP": "1"})
     seen: dict[str, object] = {}
     sup = rig.supervisor(FakeProcess(rig.clock), extra_args=("--log", "debug"))
@@ -155,6 +156,8 @@ def test_argv_env_and_password_file(rig: Rig) -> None:
     def look() -> None:
         info = rig.layout.password_file.stat()
         seen["mode"] = stat.S_IMODE(info.st_mode)
+        seen["config_mode"] = stat.S_IMODE(rig.layout.server_config.stat().st_mode)
+        seen["config"] = rig.layout.server_config.read_text()
         seen["password"] = rig.layout.password_file.read_text()
         seen["session"] = json.loads(rig.layout.session_info.read_text())
         sup.request_resume()
@@ -162,15 +165,20 @@ def test_argv_env_and_password_file(rig: Rig) -> None:
     rig.at(3, look)
     sup.run()
     launch = rig.launcher.launches[0]
-    password = launch.env["PASSWORD"]
-    assert len(password) >= 24 and seen["password"] == password and seen["mode"] == 0o600
+    password = seen["password"]
+    assert isinstance(password, str) and len(password) >= 24
+    assert seen["mode"] == seen["config_mode"] == 0o600
+    assert seen["config"] == f'password: "{password}"\n'
     assert not any(password in arg for arg in launch.argv)
+    assert not any(password in value for value in launch.env.values())
     assert launch.argv == [
         str(rig.exe),
         "--bind-addr",
         "127.0.0.1:41000",
         "--auth",
         "password",
+        "--config",
+        str(rig.layout.server_config),
         "--disable-telemetry",
         "--disable-update-check",
         "--disable-workspace-trust",
@@ -185,13 +193,14 @@ def test_argv_env_and_password_file(rig: Rig) -> None:
         str(rig.layout.workspace),
     ]
     assert launch.env["XDG_DATA_HOME"] == str(rig.layout.root / "xdg-data")
-    assert {"HASHED_PASSWORD", "PORT", "VSCODE_IPC_HOOK_CLI"}.isdisjoint(launch.env)
+    assert {"PASSWORD", "HASHED_PASSWORD", "PORT", "VSCODE_IPC_HOOK_CLI"}.isdisjoint(launch.env)
     assert launch.env["KEEP"] == "1"
     assert launch.log_path == rig.layout.server_log and launch.cwd == rig.layout.workspace
     session = seen["session"]
     assert isinstance(session, dict) and session["state"] == "running"
     assert session["url"] == "http://127.0.0.1:41000"
     assert not rig.layout.password_file.exists() and not rig.layout.session_info.exists()
+    assert not rig.layout.server_config.exists()
 
 
 def test_guardian_wraps_the_command(rig: Rig) -> None:

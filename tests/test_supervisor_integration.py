@@ -62,14 +62,25 @@ def test_resume_over_the_socket_with_supervision_in_a_worker_thread(rig: LiveRig
     rig.assert_state_files_removed()
 
 
-def test_password_reaches_the_server_only_through_env_and_activity_counts(rig: LiveRig) -> None:
-    """The server gets PASSWORD from env (not argv), enforces it, and a page view is activity."""
+def _environ(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/environ").read_bytes()
+
+
+def test_the_password_reaches_the_server_only_through_a_private_file(rig: LiveRig) -> None:
+    """No process holds the password in its environment or command line (not the guardian,
+    not code-server): code-server reads it once from a 0600 config file in the private
+    state dir. It enforces it, and a page view is activity."""
     session = rig.session(max_idle_seconds=3600)
     session.wait_ready()
     record = json.loads(rig.record.read_text())
     password = rig.layout.password_file.read_text()
-    assert record["env"]["PASSWORD"] == password
+    assert "PASSWORD" not in record["env"] and "HASHED_PASSWORD" not in record["env"]
     assert not any(password in arg for arg in record["argv"])
+    config = Path(record["argv"][record["argv"].index("--config") + 1])
+    assert config.parent == rig.layout.root and stat.S_IMODE(config.stat().st_mode) == 0o600
+    guardian = _guardian_of(record["pid"])
+    for pid in (guardian, record["pid"]):
+        assert password.encode() not in _environ(pid)
     assert record["env"]["XDG_DATA_HOME"] == str(rig.layout.root / "xdg-data")
     assert record["pgid"] != os.getpgrp()
     url = session.supervisor.url

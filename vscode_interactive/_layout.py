@@ -81,6 +81,11 @@ class StateLayout:
         return self.root / "password"
 
     @property
+    def server_config(self) -> Path:
+        """code-server's ``--config`` file: the password, read once at start (mode 0600)."""
+        return self.root / "code-server.yaml"
+
+    @property
     def server_log(self) -> Path:
         """code-server's stdout and stderr."""
         return self.root / "code-server.log"

@@ -176,11 +176,26 @@ def test_failing_job_opens_the_ide_and_resume_runs_the_fixed_source(
     _assert_all_gone(e2e_workspace, warm_cache)
 
 
+def _children_of(pid: int) -> list[int]:
+    """The pids whose parent is ``pid`` (the guardian's child is code-server)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat_text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat_text[stat_text.rfind(")") + 2 :].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
 def test_password_auth_shows_the_login_page_and_refuses_a_wrong_password(
     e2e_env: dict[str, str], e2e_workspace: Path, warm_cache: Path
 ) -> None:
     """Session.run with auth="password": GET / redirects to the login page, a wrong password
-    is refused, the one in the 0600 password file opens the workbench; resume then returns."""
+    is refused, the one in the 0600 password file opens the workbench (code-server read it
+    from its config file: it is in no process's environment); resume then returns."""
     script = _write_job(e2e_workspace, _SESSION_JOB, auth="password", idle=600)
     job = Job(script, e2e_env).start()
     try:
@@ -193,6 +208,10 @@ def test_password_auth_shows_the_login_page_and_refuses_a_wrong_password(
         assert password not in (Path("/proc") / str(status["server_pid"]) / "cmdline").read_text(
             errors="replace"
         )
+        # Nor in any environment: code-server read it from its 0600 config file.
+        guardian = int(str(status["server_pid"]))
+        for pid in (guardian, *_children_of(guardian)):
+            assert password.encode() not in (Path("/proc") / str(pid) / "environ").read_bytes()
 
         root = http_request(url + "/")
         assert root.status == 302 and "login" in root.header("Location")

@@ -3,8 +3,11 @@
 Nothing here starts a process or touches the network; the supervisor feeds these values
 to its ports. Facts about code-server this module relies on:
 
-* the password is read from ``$PASSWORD`` (never a flag); ``$HASHED_PASSWORD`` would take
-  its place, so the child environment drops it;
+* the password is read from ``$PASSWORD``, ``$HASHED_PASSWORD`` or the ``--config`` file,
+  never a flag. We use the config file (0600, in the private state dir, read once at
+  start): a variable would stay readable in ``/proc/<pid>/environ`` of the guardian and
+  of code-server for their whole life. Both variables are dropped from the child's
+  environment, and the user's own ``~/.config/code-server/config.yaml`` is not read;
 * ``$PORT`` overrides the port of ``--bind-addr``; ``$VSCODE_IPC_HOOK_CLI`` (set inside a
   VS Code terminal) makes code-server open the folder in *that* editor and exit instead of
   serving; both are removed from the child environment;
@@ -221,13 +224,17 @@ def build_argv(
 ) -> list[str]:
     """The code-server command line; what it opens (workspace file or folder) comes last.
 
-    ``session_socket`` is where code-server's registry of IDE windows listens."""
+    ``session_socket`` is where code-server's registry of IDE windows listens. With
+    password auth, ``--config`` names the file holding the password (see the module
+    docstring)."""
+    config = ("--config", str(options.layout.server_config)) if options.auth == "password" else ()
     return [
         str(options.executable),
         "--bind-addr",
         f"{_bind_host(options.host)}:{port}",
         "--auth",
         options.auth,
+        *config,
         *_FLAGS,
         "--user-data-dir",
         str(options.user_data_dir),
@@ -242,22 +249,20 @@ def build_argv(
 def build_env(
     base: Mapping[str, str],
     options: ServerOptions,
-    password: str | None,
     *,
     channel: str | None = None,
 ) -> dict[str, str]:
-    """The child's environment: ``base`` minus variables that would hijack code-server,
-    plus ``extra_env``, ``XDG_DATA_HOME``, (for password auth) ``PASSWORD`` and ``channel``
-    as ``VSCODE_INTERACTIVE_CHANNEL``: the extension host inherits it and the library's
-    extension reports activity there."""
+    """The child's environment: ``base`` minus variables that would hijack code-server (a
+    password among them: it goes through the config file), plus ``extra_env``,
+    ``XDG_DATA_HOME`` and ``channel`` as ``VSCODE_INTERACTIVE_CHANNEL``: the extension host
+    inherits it and the library's extension reports activity there."""
     env = {key: value for key, value in base.items() if key not in _DROPPED_ENV}
     env.update(options.extra_env)
     if channel is not None:
         env[ENV_CHANNEL] = channel
     env["XDG_DATA_HOME"] = str(options.xdg_data_home)
-    env.pop("PASSWORD", None)
-    if password is not None:
-        env["PASSWORD"] = password
+    for secret in ("PASSWORD", "HASHED_PASSWORD"):  # extra_env must not add one back
+        env.pop(secret, None)
     return env
 
 

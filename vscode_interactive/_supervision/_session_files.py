@@ -4,7 +4,10 @@
   shows, written when the server starts and refreshed at every check while it runs.
   Informational only: failing to write it is logged, never fatal.
 * ``password`` (:attr:`StateLayout.password_file`): the generated code-server password,
-  mode 0600 from its first byte.
+  mode 0600 from its first byte;
+* ``code-server.yaml`` (:attr:`StateLayout.server_config`): the same password as
+  code-server's config file (``--config``), 0600: code-server reads it once at start, so
+  no process (the guardian, code-server, their children) holds it in its environment.
 
 :meth:`SessionFiles.remove` deletes, at the end of a run, exactly the files this run wrote;
 :func:`session_status` is what ``session.json`` holds.
@@ -45,10 +48,12 @@ class SessionFiles:
         return self._layout.password_file if self._password_written else None
 
     def create_password(self) -> str:
-        """A new random password, written to the password file (0600); returns it."""
-        password = secrets.token_urlsafe(_PASSWORD_BYTES)
-        write_secret(self._layout.password_file, password)
+        """A new random password, written to the password file and code-server's config
+        file (both 0600); returns it."""
+        password = secrets.token_urlsafe(_PASSWORD_BYTES)  # [A-Za-z0-9_-]: plain YAML
         self._password_written = True
+        write_secret(self._layout.password_file, password)
+        write_secret(self._layout.server_config, f'password: "{password}"\n')
         return password
 
     def write_info(self, status: Mapping[str, object]) -> None:
@@ -65,6 +70,7 @@ class SessionFiles:
             remove_quietly(self._layout.session_info)
         if self._password_written:
             remove_quietly(self._layout.password_file)
+            remove_quietly(self._layout.server_config)
 
 
 def session_status(

@@ -285,11 +285,11 @@ class Supervisor:
                     options.open_files,
                     preferred=layout.editor_registry,
                 )
-            password = self._files.create_password() if options.auth == "password" else None
+            if options.auth == "password":
+                self._files.create_password()  # code-server reads it from its config file
             env = build_env(
                 self._seams.environment.snapshot(),
                 options,
-                password,
                 channel=channel_env_value(self._channel_address),
             )
             attempts = 0

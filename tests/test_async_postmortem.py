@@ -13,13 +13,13 @@ import queue
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.dap import DapClient
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -113,9 +113,11 @@ def test_the_coroutines_frame_is_shown_while_the_event_loop_keeps_running(
         assert client.evaluate("scale / 4", top["id"]) == "0.5"
 
         start = job.ticks()
-        deadline = time.monotonic() + TIMEOUT
-        while job.ticks() < start + 50:  # the job answers from the (untraced) worker thread
-            assert time.monotonic() < deadline, "the event loop stopped while the failure is held"
+        wait_until(  # the job answers from the (untraced) worker thread
+            lambda: job.ticks() >= start + 50,
+            timeout=TIMEOUT,
+            what="50 ticks of the event loop while the failure is held",
+        )
         assert client.stack_trace(stopped["threadId"])[0]["name"] == "divide"  # still held
         client.disconnect()
     assert job.ask("resume", "value ") == "raised again"

@@ -9,13 +9,13 @@ or for a forwarded signal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import importlib
 import signal
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ import pytest
 
 from tests.fakes import FakeEnvironment, FakeInterrupts
 from tests.test_session import FakeSteps, result
+from tests.waiting import wait_until, wait_until_async
 from vscode_interactive import IdleTimeoutError, ServerExitedError, Session, SessionConfig
 from vscode_interactive._async_session import THREAD_NAME, run_async
 from vscode_interactive._ports import Interrupts
@@ -148,12 +149,9 @@ def make_session(tmp_path: Path, steps: FakeSteps, **config: Any) -> Session:
     return Session(cfg, _env=FakeEnvironment({}), _steps=steps)
 
 
-async def until(condition: Callable[[], bool]) -> None:
+async def until(condition: Callable[[], bool], what: str) -> None:
     """Yield to the loop until ``condition()`` holds (deadline: DEADLINE seconds)."""
-    deadline = time.monotonic() + DEADLINE
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.01)
+    await wait_until_async(condition, timeout=DEADLINE, what=what)
 
 
 def worker_threads() -> list[threading.Thread]:
@@ -207,15 +205,12 @@ def test_the_event_loop_keeps_running_while_the_ide_is_open(
     """Another task of the loop ticks while supervise blocks: supervise returns only after
     it has seen 50 ticks happen during the IDE phase."""
     ticks: list[int] = []
-    counted = threading.Event()
     during_ide: list[int] = []
 
     def ide_open() -> None:
         start = len(ticks)
-        deadline = time.monotonic() + DEADLINE
-        while len(ticks) < start + 50 and time.monotonic() < deadline:
-            counted.wait(0.05)  # woken by the ticker; a wait, not a fixed sleep
-            counted.clear()
+        with contextlib.suppress(AssertionError):  # the count asserted below says it all
+            wait_until(lambda: len(ticks) >= start + 50, timeout=DEADLINE, what="50 ticks")
         during_ide.append(len(ticks) - start)
 
     steps = ThreadSteps(tmp_path, [result(Outcome.RESUMED)])
@@ -225,7 +220,6 @@ def test_the_event_loop_keeps_running_while_the_ide_is_open(
     async def ticker() -> None:
         while True:
             ticks.append(len(ticks))
-            counted.set()
             await asyncio.sleep(0.001)
 
     async def main() -> float:
@@ -261,7 +255,7 @@ def test_cancelling_the_awaiting_task_stops_the_ide_and_runs_post_execute_once(
         task = asyncio.create_task(
             run_async(session, load_divide(), (1, 0), {}, _signals=FakeInterrupts())
         )
-        await until(supervising.is_set)
+        await until(supervising.is_set, "the supervision to start")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -327,7 +321,10 @@ def test_signals_are_handled_in_the_loop_thread_and_reach_the_ide(
 
     async def main() -> None:
         task = asyncio.create_task(run_async(session, load_divide(), (4, 2), {}, _signals=signals))
-        await until(lambda: supervising.is_set() and bool(signals.callbacks))
+        await until(
+            lambda: supervising.is_set() and bool(signals.callbacks),
+            "the supervision to subscribe to signals",
+        )
         signals.fire(signum)
         await task
 
@@ -520,7 +517,7 @@ def test_in_the_main_thread_signal_handlers_live_as_long_as_the_supervisor(
 
     async def main() -> float:
         task = asyncio.create_task(session.arun(load_divide(), 6, 3))
-        await until(subscribed.is_set)
+        await until(subscribed.is_set, "the subscription")
         during.append({signum: signal.getsignal(signum) for signum in before})
         steps.release.set()
         return await task

@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +20,7 @@ import pytest
 
 from tests.dap import DapClient
 from tests.fake_code_server import install_fake_code_server
+from tests.waiting import wait_until
 from vscode_interactive._errors import ResumeError
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._supervision._channel import request_status
@@ -51,15 +51,16 @@ if __name__ == "__main__":
 
 def wait_for(probe: Callable[[], T | None], what: str, job: subprocess.Popen[str]) -> T:
     """``probe()``'s first non-None value; fails when the job ends or time runs out."""
-    deadline = time.monotonic() + TIMEOUT
-    while True:
+
+    def found() -> tuple[T] | None:
         value = probe()
         if value is not None:
-            return value
+            return (value,)
         if job.poll() is not None:
             raise AssertionError(f"the job ended (code {job.returncode}) before {what}")
-        assert time.monotonic() < deadline, f"no {what} within {TIMEOUT:g} s"
-        time.sleep(0.1)  # polling files and a socket written by another process
+        return None
+
+    return wait_until(found, timeout=TIMEOUT, what=what, interval=0.1)[0]
 
 
 class Job:

@@ -6,6 +6,7 @@ fixed sleep, always a condition with a deadline).
     wait_until(lambda: server.count("/a") == 2, timeout=10, what="the second GET of /a")
     info = wait_until(read_session_info, timeout=30, what="the session file")  # its value
     wait_until_gone(pids, timeout=10)  # every process ended (zombies count as ended)
+    await wait_until_async(task_started.is_set, timeout=10, what="the task")  # in a coroutine
 
 A predicate may raise to fail at once (``assert child.poll() is None, child.stderr`` inside
 it stops waiting for a child that already died). Process helpers live here too because
@@ -14,6 +15,7 @@ the test process, not the fakes it starts, is the one that waits.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -22,7 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["kill_leftovers", "process_alive", "wait_until", "wait_until_gone"]
+__all__ = ["kill_leftovers", "process_alive", "wait_until", "wait_until_async", "wait_until_gone"]
 
 _T = TypeVar("_T")
 
@@ -49,6 +51,25 @@ def wait_until(
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
         time.sleep(interval)
+
+
+async def wait_until_async(
+    predicate: Callable[[], _T | None],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.01,
+) -> _T:
+    """:func:`wait_until` inside a coroutine: between tries it yields to the event loop
+    (``asyncio.sleep``) instead of blocking it, so the loop's other tasks run meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(interval)
 
 
 def process_alive(pid: int) -> bool:

@@ -624,11 +624,12 @@ class Session:
         post_mortem: bool = False,
         edits_note: str | None = None,
     ) -> ServerOptions:
-        from ._supervision._activity import ENV_JOB, ENV_JOB_PID
+        from ._supervision._activity import ENV_JOB, ENV_JOB_PID, ENV_PYTHON
         from ._supervision._server import ServerOptions
 
         # The IDE extension shows the job's name and pid (status bar, resume confirmation).
-        job_env = {ENV_JOB: job, ENV_JOB_PID: str(os.getpid())}
+        # The extension's debugpy adapter runs from the job's own interpreter.
+        job_env = {ENV_JOB: job, ENV_JOB_PID: str(os.getpid()), ENV_PYTHON: sys.executable}
         config = self.config
         layout = config.layout()
         return ServerOptions(

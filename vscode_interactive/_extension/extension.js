@@ -7,6 +7,8 @@ const { sessionFromEnvironment } = require('./channel');
 const activity = require('./activity');
 const status = require('./status');
 const resume = require('./resume');
+const abort = require('./abort');
+const debug = require('./debug');
 
 function activateSession(context, session) {
     let view = null;
@@ -21,6 +23,7 @@ function activateSession(context, session) {
     };
     const reporter = activity.activate(context, send);
     const resumer = resume.activate(context, session);
+    abort.activate(context, session);
     const actions = {
         keepWorking: () => reporter.reportNow('keep-working'),
         resume: () => resumer.resume(),
@@ -32,6 +35,7 @@ function activateSession(context, session) {
 }
 
 function activate(context) {
+    debug.activate(context); // the debugpy debug type, in a session or not
     const session = sessionFromEnvironment(process.env);
     if (session) activateSession(context, session);
 }

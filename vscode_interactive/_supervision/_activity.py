@@ -30,6 +30,7 @@ __all__ = [
     "ENV_CHANNEL",
     "ENV_JOB",
     "ENV_JOB_PID",
+    "ENV_PYTHON",
     "WARNING_SECONDS",
     "ActivityLog",
     "ActivityReport",
@@ -47,6 +48,9 @@ ENV_JOB = "VSCODE_INTERACTIVE_JOB"
 """In code-server's environment: the job's name, shown in the status bar."""
 ENV_JOB_PID = "VSCODE_INTERACTIVE_JOB_PID"
 """In code-server's environment: the waiting job's pid, shown in the resume confirmation."""
+ENV_PYTHON = "VSCODE_INTERACTIVE_PYTHON"
+"""In code-server's environment: the job's interpreter, which runs the extension's debugpy
+debug adapter (``python -m debugpy.adapter``) when no Python Debugger extension is there."""
 
 WARNING_SECONDS = 300.0
 """The warning comes this long before the idle stop (or 10 % of the limit when shorter)."""

@@ -70,9 +70,11 @@ def test_the_type_is_served_only_without_the_python_debugger_extension() -> None
 
 
 def test_package_json_contributes_the_debugpy_type_and_the_abort_command() -> None:
-    """The manifest declares the debugpy debugger and the Abort job command."""
+    """The manifest declares the debugpy debugger, breakpoints in Python files (VS Code
+    refuses a breakpoint in a language no debugger declares) and the Abort job command."""
     manifest = json.loads((EXTENSION_ROOT / "package.json").read_text())
     assert [d["type"] for d in manifest["contributes"]["debuggers"]] == ["debugpy"]
+    assert manifest["contributes"]["breakpoints"] == [{"language": "python"}]
     commands = {c["command"] for c in manifest["contributes"]["commands"]}
     assert "vscode-interactive.abort" in commands
     assert "onDebugResolve:debugpy" in manifest["activationEvents"]

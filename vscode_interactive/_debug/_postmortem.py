@@ -3,7 +3,7 @@
 When the task raises, the job process still holds the exception, its traceback and every
 frame's locals. :func:`open_post_mortem` keeps them alive and starts debugpy's in-process
 DAP server on ``127.0.0.1`` (a free port, never another interface); a daemon thread
-``vscode-interactive-postmortem`` then waits for a client and stops it on the saved
+``post-mortem of <failed thread>`` then waits for a client and stops it on the saved
 exception, as if it were unhandled right now::
 
     failure ──open_post_mortem──> listener 127.0.0.1:<port>
@@ -24,7 +24,9 @@ Facts this relies on (debugpy 1.8.22, checked by tests/test_postmortem.py):
 * A stop suspends every traced thread. The library's own threads (the supervisor, which
   runs in the thread that failed, and every ``vscode-interactive-*`` thread) must keep
   running, so they carry pydevd's documented ``pydev_do_not_trace`` flag while a listener
-  is open.
+  is open; the helper threads also carry its ``is_pydev_daemon_thread`` mark, which keeps
+  them out of the debugger's thread list. (The supervising thread stays listed: with it
+  hidden too, VS Code no longer selects the raising frame when the stop arrives.)
 * Before Python 3.12 pydevd traces with ``sys.settrace``: a job with a listener runs
   several times slower. So the listener lives only while the IDE is open: ``close()``
   calls ``pydevd.stoptrace()`` before the task is resumed, and the next failure opens a
@@ -62,10 +64,13 @@ __all__ = [
 logger = logging.getLogger("vscode_interactive.debug")
 
 LOOPBACK = "127.0.0.1"
-THREAD_NAME = "vscode-interactive-postmortem"
+THREAD_NAME = "post-mortem of {failed}"
 OUR_THREADS = "vscode-interactive"
 DISABLE_FILE_VALIDATION = "PYDEVD_DISABLE_FILE_VALIDATION"
 _DO_NOT_TRACE = "pydev_do_not_trace"
+# pydevd's mark for its own threads: also left out of the debugger's thread list, so the
+# Call Stack shows the failure, not the library's threads.
+_HIDDEN = "is_pydev_daemon_thread"
 _RELEASE_SECONDS = 5.0
 
 _open_lock = threading.Lock()
@@ -130,7 +135,7 @@ class PostMortem:
         self._stopped = False
         self._closed = False
         self._untraced: list[threading.Thread] = []
-        self._thread = threading.Thread(target=self._serve, name=THREAD_NAME, daemon=True)
+        self._thread: threading.Thread | None = None
 
     @property
     def host(self) -> str:
@@ -147,13 +152,22 @@ class PostMortem:
         return None if excinfo is None else excinfo[1]
 
     def _start(self, supervising: threading.Thread) -> None:
-        self._untrace(supervising)
+        # Named after the thread that failed: the Call Stack's one thread is the failure.
+        self._thread = threading.Thread(
+            target=self._serve, name=THREAD_NAME.format(failed=supervising.name), daemon=True
+        )
+        # pydevd ends a debug session when no user thread is left: this (daemon) thread
+        # counts as one, whatever the supervising thread is.
+        setattr(self._thread, "__pydevd_main_thread", True)
+        self._untrace(supervising, hide=False)
         self._untrace_ours()
         self._thread.start()
 
-    def _untrace(self, thread: threading.Thread) -> None:
+    def _untrace(self, thread: threading.Thread, *, hide: bool = True) -> None:
         if not getattr(thread, _DO_NOT_TRACE, False):
             setattr(thread, _DO_NOT_TRACE, True)
+            if hide:
+                setattr(thread, _HIDDEN, True)
             self._untraced.append(thread)
 
     def _untrace_ours(self) -> None:
@@ -208,10 +222,12 @@ class PostMortem:
                 sock.close()
         # debugpy refuses listen() twice because two listeners at once hang; none is left.
         _listen_flag_clear(self._debugpy)
-        self._thread.join(timeout=_RELEASE_SECONDS)
+        if self._thread is not None:
+            self._thread.join(timeout=_RELEASE_SECONDS)
         for thread in self._untraced:
-            with contextlib.suppress(AttributeError):
-                delattr(thread, _DO_NOT_TRACE)
+            for mark in (_DO_NOT_TRACE, _HIDDEN):
+                with contextlib.suppress(AttributeError):
+                    delattr(thread, mark)
         self._untraced.clear()
         with _open_lock:
             if _current is self:

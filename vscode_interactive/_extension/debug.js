@@ -9,8 +9,9 @@
 //
 // When the Python Debugger extension (ms-python.debugpy) is installed it serves this type,
 // and a second DebugAdapterDescriptorFactory for the same type is an error in VS Code, so
-// this part registers nothing then. package.json contributes the type statically as well:
-// VS Code merges two contributions of one type into one debugger (no duplicate entry).
+// this part registers nothing then. package.json contributes the type statically as well
+// (VS Code merges two contributions of one type into one debugger: no duplicate entry), and
+// breakpoints in Python files, which VS Code refuses in a language no debugger declares.
 
 const PYTHON_DEBUGGER = 'ms-python.debugpy';
 const DEBUG_TYPE = 'debugpy';

@@ -42,6 +42,8 @@ from vscode_interactive._ports import (
     HealthProbe,
     Interrupts,
     PortAllocator,
+    Priorities,
+    PriorityLevels,
     ProcessHandle,
     ProcessLauncher,
     Wakeup,
@@ -61,9 +63,11 @@ __all__ = [
     "FakeLauncher",
     "FakePortAllocator",
     "FakePostMortem",
+    "FakePriorities",
     "FakeProcess",
     "FakeUploader",
     "FakeWakeup",
+    "WaitedProcess",
 ]
 
 
@@ -208,6 +212,68 @@ class FakeProcess:
         return self.poll() is None or self._grandchild_alive
 
 
+class WaitedProcess:
+    """A process that another thread waits for: :meth:`wait` really blocks (up to its
+    timeout) until :meth:`exit` or a SIGKILL/SIGTERM to the group ends it. ``log_text``:
+    what it "prints" (see :class:`FakeLauncher`)."""
+
+    def __init__(self, pid: int = 5151, *, log_text: str = "") -> None:
+        self._pid = pid
+        self.log_text = log_text
+        self._ended = threading.Event()
+        self._code: int | None = None
+        self.signals: list[int] = []
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def exit(self, code: int) -> None:
+        if not self._ended.is_set():
+            self._code = code
+            self._ended.set()
+
+    def poll(self) -> int | None:
+        return self._code
+
+    def wait(self, timeout: float) -> int | None:
+        self._ended.wait(max(timeout, 0.0))
+        return self._code
+
+    def signal_group(self, signum: int) -> None:
+        self.signals.append(signum)
+        if signum in (signal.SIGKILL, signal.SIGTERM):
+            self.exit(-signum)
+
+    def group_alive(self) -> bool:
+        return not self._ended.is_set()
+
+
+_SESSION_LEVELS = PriorityLevels(nice=0, io=4)
+
+
+class FakePriorities:
+    """Records every change; ``lower`` answers ``levels`` (None: "not allowed here")."""
+
+    def __init__(self, levels: PriorityLevels | None = _SESSION_LEVELS) -> None:
+        self.levels = levels
+        self.calls: list[tuple[str, int, PriorityLevels | None]] = []
+        self._lock = threading.Lock()
+
+    def lower(self, tid: int) -> PriorityLevels | None:
+        with self._lock:
+            self.calls.append(("lower", tid, None))
+        return self.levels
+
+    def restore(self, tid: int, levels: PriorityLevels) -> None:
+        with self._lock:
+            self.calls.append(("restore", tid, levels))
+
+    def restore_group(self, pgid: int, levels: PriorityLevels) -> None:
+        with self._lock:
+            self.calls.append(("restore_group", pgid, levels))
+
+
 @dataclass
 class _Launch:
     argv: list[str]
@@ -219,7 +285,7 @@ class _Launch:
 class FakeLauncher:
     """Hands out scripted :class:`FakeProcess` objects and records each launch."""
 
-    def __init__(self, *processes: FakeProcess) -> None:
+    def __init__(self, *processes: FakeProcess | WaitedProcess) -> None:
         self._queue = list(processes)
         self.launches: list[_Launch] = []
         self.error: OSError | None = None
@@ -539,6 +605,8 @@ def _conformance(clock: FakeClock) -> None:
     _s: ArtifactStore = FakeArtifactStore(Path())
     _b: BytesCommandRunner = FakeBytesRunner()
     _u: FileUploader = FakeUploader()
+    _pr: Priorities = FakePriorities()
+    _wp: ProcessHandle = WaitedProcess()
 
 
 class FakeStore:

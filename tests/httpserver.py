@@ -3,6 +3,7 @@
 ::
 
     server = LoopbackServer()            # or the ``http_server`` fixture from conftest.py
+    LoopbackServer(port=port)            # on a chosen port (a server that comes back up)
     url = server.add("/a.tar.gz", data)  # serve bytes; returns the full URL
     server.serve_directory(path)         # ...or every file under a directory
     server.fail_next("/a.tar.gz", 2)     # the next 2 GETs answer 503
@@ -48,7 +49,7 @@ class _Server(http.server.ThreadingHTTPServer):
 class LoopbackServer:
     """Serves bytes by path on ``127.0.0.1``, counting requests; see the module docstring."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self._files: dict[str, bytes] = {}
         self._directory: Path | None = None
         self._failures: dict[str, tuple[int, int]] = {}
@@ -60,7 +61,7 @@ class LoopbackServer:
         """Compress bodies with gzip when the request's Accept-Encoding allows it."""
         self.gzip_always = False
         """Compress bodies with gzip even when not asked to (a misbehaving server)."""
-        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

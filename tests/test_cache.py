@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import sys
+import time
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -508,6 +509,24 @@ def test_a_miss_reclaims_leftovers_of_dead_downloads_right_away(tmp_path: Path) 
     cache.fetch(URL)
     assert not any(path.exists() for path in dead)
     assert all(path.exists() for path in (*live, *elsewhere))
+
+
+def test_a_miss_reclaims_the_leftovers_of_a_zombie(tmp_path: Path) -> None:
+    """A killed download whose process is a zombie nobody reaped yet (an orphan waiting on
+    PID 1) counts as dead: its .part file and temp tree go at the next miss."""
+    import subprocess
+
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.01)
+        leftovers = _leftover(tmp_path, "https://example.invalid/other.bin", pid=zombie.pid)
+        make_cache(tmp_path, FakeFetcher({URL: DATA})).fetch(URL)
+        assert not any(path.exists() for path in leftovers)
+    finally:
+        zombie.wait()
 
 
 def test_leftovers_whose_download_lock_is_held_are_kept(tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ def test_options_are_declared_once_and_agree_with_session_config() -> None:
     """Every @vscode option but session_config names a SessionConfig field (config ->
     vscode); the SessionConfig fields without an option are exactly the session-only ones."""
     options = set(VscodeOptions.__annotations__)
-    assert len(options) == 18
+    assert len(options) == 19
     assert set(OPTION_FIELDS) == options - {"session_config"}
     fields = {field.name for field in dataclasses.fields(SessionConfig)}
     assert set(OPTION_FIELDS.values()) <= fields

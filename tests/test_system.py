@@ -6,15 +6,18 @@ import http.server
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from tests.waiting import kill_leftovers, wait_until, wait_until_gone
+from vscode_interactive._ports import PriorityLevels
 from vscode_interactive._system._network import (
     FsspecFetcher,
     FsspecUploader,
@@ -22,7 +25,13 @@ from vscode_interactive._system._network import (
     UnixSocketEditorWindows,
     UrllibHealthProbe,
 )
-from vscode_interactive._system._os import OsEnvironment, PipeWakeup, SignalInterrupts, SystemClock
+from vscode_interactive._system._os import (
+    OsEnvironment,
+    PipeWakeup,
+    SignalInterrupts,
+    SystemClock,
+    ThreadPriorities,
+)
 from vscode_interactive._system._processes import (
     PopenLauncher,
     SubprocessRunner,
@@ -30,6 +39,8 @@ from vscode_interactive._system._processes import (
 )
 
 pytestmark = pytest.mark.integration
+
+T = TypeVar("T")
 
 
 class _Healthz(http.server.BaseHTTPRequestHandler):
@@ -317,3 +328,85 @@ def test_uploader_writes_through_fsspec_for_other_urls(tmp_path: Path) -> None:
         assert memory.cat_file("/test-uploader/job-ID/DEBUGGING.md") == b"# page"
     finally:
         memory.rm("/test-uploader", recursive=True)
+
+
+# -- ThreadPriorities: per-thread nice and I/O priority (Linux) ------------------------------
+
+
+def _ioprio(tid: int) -> int:
+    import ctypes
+    import platform
+
+    number = {"x86_64": 252, "aarch64": 31}[platform.machine()]
+    value: int = ctypes.CDLL(None, use_errno=True).syscall(number, 1, tid)
+    return value
+
+
+def _in_thread(work: Callable[[], T]) -> T:
+    """Run ``work`` in a new thread and return what it returned."""
+    box: list[T] = []
+    thread = threading.Thread(target=lambda: box.append(work()))
+    thread.start()
+    thread.join(30)
+    return box[0]
+
+
+def test_lowering_a_thread_changes_it_alone_and_what_it_starts_inherits() -> None:
+    """lower(tid) gives that thread nice 19 and the idle I/O class and returns what it had;
+    a thread and a process it starts afterwards inherit both; the caller is untouched."""
+    priorities = ThreadPriorities()
+    main_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    def work() -> tuple[object, int, int, int, str]:
+        tid = threading.get_native_id()
+        before = priorities.lower(tid)
+        inner = _in_thread(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        child = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpriority(os.PRIO_PROCESS, 0))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return before, os.getpriority(os.PRIO_PROCESS, tid), _ioprio(tid) >> 13, inner, child
+
+    before, nice, io_class, inner, child = _in_thread(work)
+    assert before == PriorityLevels(nice=main_nice, io=_ioprio(threading.get_native_id()))
+    assert nice == 19 and io_class == 3  # IOPRIO_CLASS_IDLE
+    assert inner == 19 and child == "19"
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_nice
+
+
+def test_restoring_gives_a_thread_and_a_process_group_their_levels_back() -> None:
+    """restore(tid) and restore_group(pgid) put back the levels lower() reported (as root;
+    without the privilege to raise a nice value it stays low and nothing is raised)."""
+    priorities = ThreadPriorities()
+
+    def work() -> tuple[int, int, int]:
+        tid = threading.get_native_id()
+        levels = priorities.lower(tid)
+        assert levels is not None
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+        )
+        try:
+            priorities.restore(tid, levels)
+            priorities.restore_group(child.pid, levels)
+            return (
+                os.getpriority(os.PRIO_PROCESS, tid),
+                os.getpriority(os.PRIO_PROCESS, child.pid),
+                _ioprio(child.pid),
+            )
+        finally:
+            child.kill()
+            child.wait()
+
+    main_levels = PriorityLevels(
+        os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
+        _ioprio(threading.get_native_id()),
+    )
+    thread_nice, child_nice, child_io = _in_thread(work)
+    assert child_io == main_levels.io  # the I/O class may always be raised back
+    if os.geteuid() == 0:
+        assert thread_nice == child_nice == main_levels.nice
+    else:
+        assert thread_nice == child_nice == 19

@@ -223,6 +223,7 @@ class VscodeOptions(TypedDict, total=False):
     coordination_store: str | None
     save_to: str | None
     save_inputs: bool | None
+    prefetch: bool | None
     session_config: SessionConfig | None
 
 
@@ -283,7 +284,9 @@ def vscode(
     ``workspace_dir``, ``cache_dir``, ``start_timeout``, ``max_lifetime_seconds``,
     ``coordination_store`` (multi-process jobs: where the ranks agree), ``save_to`` (an
     fsspec URL that receives the patch of the session's edits, the front page and the
-    traceback) and ``save_inputs`` (the captured inputs too), or a whole
+    traceback), ``save_inputs`` (the captured inputs too), ``prefetch`` (install
+    code-server in the background while a ``run_task_first`` function runs; on by default
+    with it), or a whole
     ``session_config`` that these override (:class:`VscodeOptions` declares them).
 
     An ``async def`` function becomes an :class:`AsyncVscodeTask` (await it; the IDE phase

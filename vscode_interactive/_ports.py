@@ -32,6 +32,8 @@ __all__ = [
     "Interrupts",
     "PortAllocator",
     "PostMortemHandle",
+    "Priorities",
+    "PriorityLevels",
     "ProcessHandle",
     "ProcessLauncher",
     "Wakeup",
@@ -246,6 +248,37 @@ class PortAllocator(Protocol):
 
     def is_free(self, host: str, port: int) -> bool:
         """True if ``host:port`` could be bound right now."""
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityLevels:
+    """A thread's scheduling priorities: its nice value and its I/O priority (the raw
+    ``ioprio`` value, class and level; None where it cannot be read)."""
+
+    nice: int
+    io: int | None
+
+
+class Priorities(Protocol):
+    """CPU and I/O priority of this process's threads and of process groups it started.
+
+    Everything is best effort: where the OS does not allow a change (raising a priority
+    without privilege, another platform) nothing happens and nothing is raised. What a
+    thread starts after being lowered (threads, processes) inherits its priorities.
+    """
+
+    def lower(self, tid: int) -> PriorityLevels | None:
+        """Give thread ``tid`` of this process the lowest CPU and I/O priority; return
+        what it had before, or None when nothing could be changed."""
+        ...
+
+    def restore(self, tid: int, levels: PriorityLevels) -> None:
+        """Give thread ``tid`` back ``levels``."""
+        ...
+
+    def restore_group(self, pgid: int, levels: PriorityLevels) -> None:
+        """Give every thread of every process in group ``pgid`` ``levels``."""
+        ...
 
 
 class ArtifactStore(Protocol):

@@ -5,7 +5,7 @@ The order is the whole story of a session::
 
     enabled? --no--> fn(*args, **kwargs)
        | yes
-    run_task_first? --succeeds--> its value
+    run_task_first? --succeeds--> its value (a background install, if any, is cancelled)
        | fails (or not asked)
     options checked (ConfigError before the task runs)
     pre_execute -> (a rank of a multi-process job? -> _distributed._job: one IDE for all)
@@ -32,6 +32,8 @@ composition can be unit-tested on fakes; :class:`RealSteps` wires the real modul
 function only through a *call* strategy: ``run`` calls it here; ``arun``
 (:mod:`vscode_interactive._async_session`) runs the flow in a worker thread and has each
 call awaited in the caller's event loop, so the IDE phase never blocks the loop.
+With ``run_task_first`` the install may already run while the function does
+(:mod:`vscode_interactive._install._prefetch`); the install step waits for it.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ if TYPE_CHECKING:
     from ._distributed._ranks import RankInfo
     from ._edits._record import EditRecord
     from ._install._ensure import Installation
+    from ._install._prefetch import BackgroundInstall
     from ._layout import StateLayout
     from ._ports import Clock, Environment, Interrupts, PostMortemHandle
     from ._supervision._defaults import AuthMode
@@ -108,7 +111,9 @@ class SessionConfig:
     ``torch.distributed`` store). ``save_to`` (an fsspec URL; default:
     ``$VSCODE_INTERACTIVE_SAVE_TO``; ``""``: nowhere) receives one folder per session with
     the patch of the edits, the front page, the traceback and, with ``save_inputs``, the
-    captured inputs.
+    captured inputs. ``prefetch`` installs code-server in the background while a
+    ``run_task_first`` function runs (None: on with ``run_task_first``;
+    ``$VSCODE_INTERACTIVE_PREFETCH`` overrides it).
     """
 
     max_idle_seconds: float = MAX_IDLE_SECONDS
@@ -130,6 +135,7 @@ class SessionConfig:
     coordination_store: str | None = None
     save_to: str | None = None
     save_inputs: bool = False
+    prefetch: bool | None = None
 
     def layout(self) -> StateLayout:
         """Where this session's files go."""
@@ -289,9 +295,11 @@ class Session:
 
     ``Session()`` uses the defaults; ``Session(config).run(fn, *args, **kwargs)`` returns
     what ``fn`` (or, after a resume, its edited version) returns, or raises what it raises.
-    ``_env``, ``_steps`` and ``_job_seams`` are private seams for tests (the environment
-    read for ``$VSCODE_INTERACTIVE_ENABLE`` and the launcher's ranks, the
-    install/prepare/supervise steps, the effects of a multi-process job).
+    ``_env``, ``_steps``, ``_job_seams`` and ``_prefetch`` are private seams for tests
+    (the environment read for ``$VSCODE_INTERACTIVE_ENABLE`` and the launcher's ranks,
+    the install/prepare/supervise steps, the effects of a multi-process job, what starts
+    the background install: by default the real one with the real steps, none with
+    others).
     """
 
     def __init__(
@@ -301,6 +309,7 @@ class Session:
         _env: Environment | None = None,
         _steps: SessionSteps | None = None,
         _job_seams: JobSeams | None = None,
+        _prefetch: Prefetcher | None = None,
     ) -> None:
         self.config = config if config is not None else SessionConfig()
         if _env is None:
@@ -312,6 +321,10 @@ class Session:
         self._job_seams = _job_seams
         self._installation: Installation | None = None
         self._edits: EditRecord | None = None
+        if _prefetch is None and _steps is None:
+            _prefetch = _real_prefetch
+        self._prefetcher = _prefetch
+        self._prefetch: BackgroundInstall | None = None
 
     def enabled(self) -> bool:
         """Whether ``run`` opens the IDE: ``$VSCODE_INTERACTIVE_ENABLE`` if set, else not
@@ -375,15 +388,20 @@ class Session:
         failure: BaseException | None = None
         if self.config.run_task_first:
             _logger().info("running %s first; the IDE opens only if it fails", _name(fn))
+            prefetch = self._prefetcher(self.config, self._env) if self._prefetcher else None
             try:
                 value = call(fn, args, kwargs)
             except Exception as error:
                 _logger().exception("%s failed; opening the IDE to debug it", _name(fn))
                 failure = error
+                self._prefetch = prefetch  # the install step waits for it
             else:
                 if rank is not None:
                     self._finished(rank)
                 return value
+            finally:
+                if failure is None and prefetch is not None:
+                    prefetch.cancel()
         if self.config.pre_execute is not None:
             self.config.pre_execute()
         job = self._job(rank) if rank is not None else None
@@ -528,6 +546,9 @@ class Session:
         from ._supervision._policy import Outcome
 
         if self._installation is None:
+            prefetch, self._prefetch = self._prefetch, None
+            if prefetch is not None:
+                prefetch.join()  # one download: the install then finds it in place
             self._installation = self._steps.install(self.config)
         installation = self._installation
         target = target_of(fn)
@@ -660,6 +681,16 @@ def _raise_aborted(latest: BaseException, first: BaseException | None) -> None:
     if first is not None and first is not latest and latest.__cause__ is None:
         raise latest from first
     raise latest
+
+
+#: What starts a session's background install: ``(config, env) -> it, or None``.
+Prefetcher = Callable[[SessionConfig, "Environment"], "BackgroundInstall | None"]
+
+
+def _real_prefetch(config: SessionConfig, env: Environment) -> BackgroundInstall | None:
+    from ._install._prefetch import start_prefetch
+
+    return start_prefetch(config, env)
 
 
 def _call_here(

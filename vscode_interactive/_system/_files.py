@@ -30,6 +30,7 @@ __all__ = [
     "make_socket_private",
     "mtime_or_none",
     "open_private_append",
+    "private_temp_file",
     "read_log_tail",
     "read_private_text",
     "regular_file_size",
@@ -185,6 +186,15 @@ def mtime_or_none(path: Path) -> float | None:
         return path.stat().st_mtime
     except OSError:
         return None
+
+
+def private_temp_file(prefix: str, suffix: str = "") -> Path:
+    """A new empty file in the temp directory that only this user can read (0600)."""
+    import tempfile
+
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix)
+    os.close(fd)
+    return Path(name)
 
 
 def read_log_tail(

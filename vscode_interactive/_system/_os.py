@@ -1,16 +1,31 @@
-"""Real clock, environment, signals, wakeup and PATH: the operating-system adapters."""
+"""Real clock, environment, signals, wakeup, priorities and PATH: the operating-system
+adapters."""
+
+from __future__ import annotations
 
 import contextlib
 import os
 import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
-__all__ = ["OsEnvironment", "PipeWakeup", "SignalInterrupts", "SystemClock", "prepend_to_path"]
+if TYPE_CHECKING:
+    from .._ports import PriorityLevels
+
+__all__ = [
+    "OsEnvironment",
+    "PipeWakeup",
+    "SignalInterrupts",
+    "SystemClock",
+    "ThreadPriorities",
+    "prepend_to_path",
+]
 
 
 class SystemClock:
@@ -91,6 +106,94 @@ class PipeWakeup:
         for fd in fds:
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+# Linux: nice values and I/O priorities belong to each thread (task), and a thread or
+# process started by a thread inherits both. ioprio_set/ioprio_get have no libc wrapper.
+_NICE_LOWEST = 19
+_IOPRIO_WHO_PROCESS = 1  # "process" means one task (thread) here
+_IOPRIO_WHO_PGRP = 2
+_IOPRIO_IDLE = 3 << 13  # class IDLE: I/O only when the disk has nothing else to do
+_IOPRIO_SYSCALLS = {"x86_64": (251, 252), "aarch64": (30, 31), "arm64": (30, 31)}
+
+
+class ThreadPriorities:
+    """Per-thread CPU (nice) and I/O priority on Linux; does nothing elsewhere.
+
+    ``os.setpriority(PRIO_PROCESS, tid)`` changes one thread on Linux (on other systems
+    the same call would change the whole process, so it is not made there). The I/O
+    priority goes through the ``ioprio_set`` system call via ctypes on x86_64 and arm64.
+    Every failure (no privilege to raise a priority back, a seccomp filter) is ignored.
+    """
+
+    def __init__(self) -> None:
+        self._linux = sys.platform.startswith("linux")
+        self._syscall: Callable[..., int] | None = None
+        self._numbers: tuple[int, int] | None = None
+        if self._linux:
+            import platform
+
+            self._numbers = _IOPRIO_SYSCALLS.get(platform.machine())
+
+    def _io(self) -> Callable[..., int] | None:
+        if self._numbers is None:
+            return None
+        if self._syscall is None:
+            try:
+                import ctypes
+
+                libc = ctypes.CDLL(None, use_errno=True)
+                function = libc.syscall
+                function.restype = ctypes.c_long
+            except (OSError, AttributeError):
+                self._numbers = None
+                return None
+            self._syscall = function
+        return self._syscall
+
+    def _io_get(self, tid: int) -> int | None:
+        syscall = self._io()
+        if syscall is None or self._numbers is None:
+            return None
+        value = syscall(self._numbers[1], _IOPRIO_WHO_PROCESS, tid)
+        return value if value >= 0 else None
+
+    def _io_set(self, which: int, who: int, value: int) -> None:
+        syscall = self._io()
+        if syscall is not None and self._numbers is not None:
+            syscall(self._numbers[0], which, who, value)  # -1 (EPERM...) is ignored
+
+    def lower(self, tid: int) -> PriorityLevels | None:
+        if not self._linux:
+            return None
+        try:
+            nice = os.getpriority(os.PRIO_PROCESS, tid)
+        except OSError:
+            return None
+        io = self._io_get(tid)
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, _NICE_LOWEST)
+        if io is not None:
+            self._io_set(_IOPRIO_WHO_PROCESS, tid, _IOPRIO_IDLE)
+        from .._ports import PriorityLevels
+
+        return PriorityLevels(nice, io)
+
+    def restore(self, tid: int, levels: PriorityLevels) -> None:
+        if not self._linux:
+            return
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, levels.nice)
+        if levels.io is not None:
+            self._io_set(_IOPRIO_WHO_PROCESS, tid, levels.io)
+
+    def restore_group(self, pgid: int, levels: PriorityLevels) -> None:
+        if not self._linux:
+            return
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PGRP, pgid, levels.nice)
+        if levels.io is not None:
+            self._io_set(_IOPRIO_WHO_PGRP, pgid, levels.io)
 
 
 def prepend_to_path(directory: Path) -> None:

@@ -113,7 +113,16 @@ def _group_has_live_member(pgid: int) -> bool:
 
 
 class PopenLauncher:
-    """Starts children with :class:`subprocess.Popen` in a new session (own group)."""
+    """Starts children with :class:`subprocess.Popen` in a new session (own group).
+
+    ``parent_death_signal=False`` is for programs that ask for their own parent-death
+    signal (the background install does): without a function to run in the child
+    before ``exec``, :mod:`subprocess` can spawn with ``vfork`` instead of copying this
+    process's memory map, which for a job holding gigabytes is tens of milliseconds.
+    """
+
+    def __init__(self, *, parent_death_signal: bool = True) -> None:
+        self._parent_death_signal = parent_death_signal and sys.platform == "linux"
 
     def launch(
         self,
@@ -136,7 +145,7 @@ class PopenLauncher:
                 stdout=log if log is not None else subprocess.DEVNULL,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_set_parent_death_signal if sys.platform == "linux" else None,
+                preexec_fn=_set_parent_death_signal if self._parent_death_signal else None,
             )
         finally:
             if log is not None:

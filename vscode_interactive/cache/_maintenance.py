@@ -282,13 +282,19 @@ def _remove_stale_temps(layout: Layout, now: float) -> None:
 
 
 def _process_gone(pid: int) -> bool:
+    """No such process, or only its zombie (dead, holding no file or lock, waiting for a
+    parent to reap it: an orphan waits on PID 1, which in a container may never reap)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
     except OSError:  # PermissionError: it exists, under another user
         return False
-    return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2 :][:1] in ("Z", "X")
 
 
 def _download_lock_held(layout: Layout, key: str | None) -> bool:

@@ -1,0 +1,442 @@
+"""Install code-server while the task runs: :class:`Prefetch`.
+
+With ``run_task_first`` nothing is installed before the function fails, so a fresh pod
+would wait for the whole cold install (the ~230 MB archive, ~9,500 files, the extensions)
+before the IDE's URL appears. A session therefore starts a :class:`Prefetch` before it
+calls the function:
+
+1. a daemon thread waits ``head_start`` seconds (a function that returns sooner costs
+   nothing more), then checks cheaply whether anything is missing: ``ensure_installed``
+   with a store that serves only cache hits and a runner that refuses to start anything
+   (the warm path: no request, no process);
+2. if something is missing, the thread lowers its own CPU and I/O priority (the
+   :class:`~vscode_interactive._ports.Priorities` seam) and starts the install in a child
+   process (:mod:`._prefetch_child`), which inherits them. The download, the sha256, the
+   extraction and the extension install happen there, so they never hold the job's GIL;
+   the thread only waits for the child. (The thread lowers itself only then: a thread at
+   nice 19 that holds the GIL while the scheduler passes it over would stall the job's
+   own thread.)
+
+Then exactly one of:
+
+* the function returns: :meth:`Prefetch.cancel` kills the child's process group and does
+  not wait. The cache publishes nothing before it is complete, and the next miss removes
+  the ``.part`` file and temp tree of a dead process, so nothing half-written remains.
+* the function fails: :meth:`Prefetch.join` gives the install back the priority the
+  session had (where the OS allows it) and waits; the session's own install step then
+  finds everything in place, or, if the prefetch failed (logged once), installs as it
+  always did. The child uses the same cache (and its lock), so there is one download.
+* the interpreter exits: an exit hook kills and reaps a child still running. If the job is
+  killed outright, the child's parent-death signal makes it kill its own group.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from .._errors import ConfigError, NotCachedError
+from ..cache._config import OFFLINE_ENV
+
+if TYPE_CHECKING:
+    from .._ports import (
+        Clock,
+        CommandResult,
+        Environment,
+        Priorities,
+        PriorityLevels,
+        ProcessHandle,
+        ProcessLauncher,
+    )
+    from .._session import SessionConfig
+    from ._config import VscodeConfig
+
+__all__ = [
+    "ENV_PREFETCH",
+    "ENV_REQUEST",
+    "BackgroundInstall",
+    "Prefetch",
+    "PrefetchOutcome",
+    "PrefetchRequest",
+    "PrefetchSeams",
+    "child_argv",
+    "installed_already",
+    "prefetch_wanted",
+    "start_prefetch",
+]
+
+logger = logging.getLogger("vscode_interactive.install")
+
+#: ``0`` turns the background install off, ``1`` on (for ``run_task_first`` sessions).
+ENV_PREFETCH = "VSCODE_INTERACTIVE_PREFETCH"
+#: How the child learns what to install (JSON; removed from its environment at once).
+ENV_REQUEST = "VSCODE_INTERACTIVE_PREFETCH_REQUEST"
+HEAD_START = 1.0
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+_PROGRESS_EVERY = 10.0
+_REAP_AT_EXIT = 2.0
+
+PrefetchOutcome = Literal["running", "present", "installed", "failed", "cancelled"]
+"""``present``: nothing was missing; ``installed``: the child installed what was."""
+
+
+def prefetch_wanted(option: bool | None, *, run_task_first: bool, env_value: str | None) -> bool:
+    """Whether a session installs in the background while its function runs.
+
+    Only with ``run_task_first`` (otherwise the install starts at once anyway).
+    ``$VSCODE_INTERACTIVE_PREFETCH`` (``0``/``1``) wins over the option, and the option
+    (None = default) over the default, which is on.
+    """
+    if not run_task_first:
+        return False
+    if env_value is not None and env_value.strip():
+        lowered = env_value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ConfigError(
+            f"{ENV_PREFETCH}={env_value!r} is not a switch; use 1 (install code-server while "
+            "the task runs) or 0 (only once it fails), or unset it"
+        )
+    return True if option is None else option
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchRequest:
+    """What to install: the session's :class:`VscodeConfig` and its cache directory."""
+
+    vscode: VscodeConfig
+    cache_dir: str | None = None
+
+    def to_json(self, parent: int) -> str:
+        return json.dumps(
+            {"parent": parent, "vscode": asdict(self.vscode), "cache": self.cache_dir}
+        )
+
+
+def child_argv(python: str, package_parent: Path) -> list[str]:
+    """The child's command line: this interpreter, our package importable, no shell."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(package_parent)!r}); "
+        "from vscode_interactive._install._prefetch_child import main; sys.exit(main())"
+    )
+    return [python, "-c", code]
+
+
+@dataclass(frozen=True, slots=True)
+class PrefetchSeams:
+    """The effects of a prefetch. ``check`` says whether everything is installed already
+    (never downloading nor starting anything); ``log_file`` makes the private file the
+    child writes its output to; ``argv`` is the child's command line."""
+
+    priorities: Priorities
+    launcher: ProcessLauncher
+    env: Environment
+    clock: Clock
+    check: Callable[[], bool]
+    log_file: Callable[[], Path]
+    argv: list[str]
+
+
+class BackgroundInstall(Protocol):
+    """What a session does with a started prefetch."""
+
+    def cancel(self) -> None: ...
+
+    def join(self) -> PrefetchOutcome: ...
+
+
+class Prefetch:
+    """One background install; see the module docstring. Build it, then :meth:`start`."""
+
+    def __init__(
+        self, request: PrefetchRequest, seams: PrefetchSeams, *, head_start: float = HEAD_START
+    ) -> None:
+        self._request = request
+        self._seams = seams
+        self._head_start = head_start
+        self._lock = threading.Lock()
+        self._go = threading.Event()  # ends the head start early (failure or cancel)
+        self._done = threading.Event()
+        self._cancelled = False
+        self._hurried = False
+        self._tid: int | None = None
+        self._levels: PriorityLevels | None = None
+        self._child: ProcessHandle | None = None
+        self._log: Path | None = None
+        self._started_at = 0.0
+        self.outcome: PrefetchOutcome = "running"
+        self.detail = ""
+        """Why it failed (the child's last lines, or the error), for the one log line."""
+
+    def start(self) -> Prefetch:
+        self._started_at = self._seams.clock.monotonic()
+        _register(self)
+        thread = threading.Thread(target=self._run, name="vscode-interactive-prefetch")
+        thread.daemon = True
+        thread.start()
+        return self
+
+    # -- the caller's side ------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """The function returned: stop now (kill the child's group), without waiting."""
+        with self._lock:
+            if self._cancelled or self._done.is_set():
+                return
+            self._cancelled = True
+            child = self._child
+        self._go.set()
+        if child is not None:
+            child.signal_group(signal.SIGKILL)
+
+    def join(self) -> PrefetchOutcome:
+        """The function failed: give the install back its priority and wait for it."""
+        self._hurry()
+        if not self._done.is_set():
+            logger.info("waiting for the code-server install that started while the task ran")
+        last = ""
+        while not self._done.wait(_PROGRESS_EVERY):
+            line = self._last_line()
+            if line and line != last:
+                logger.info("background install: %s", line)
+                last = line
+        return self.outcome
+
+    def _hurry(self) -> None:
+        with self._lock:
+            if self._hurried:
+                return
+            self._hurried = True
+            levels, tid, child = self._levels, self._tid, self._child
+            if levels is not None and tid is not None:
+                self._seams.priorities.restore(tid, levels)
+            if levels is not None and child is not None:
+                self._seams.priorities.restore_group(child.pid, levels)
+        self._go.set()
+
+    def _last_line(self) -> str:
+        from .._system._files import read_log_tail
+
+        return read_log_tail(self._log, lines=1) if self._log is not None else ""
+
+    def reap(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for a killed child to be gone (exit hook)."""
+        child = self._child
+        if child is not None:
+            child.wait(timeout)
+
+    # -- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        outcome: PrefetchOutcome = "failed"
+        detail = "the background install stopped unexpectedly"
+        try:
+            outcome, detail = self._work()
+        except Exception as error:  # logged once; the install at failure time tries again
+            detail = f"{type(error).__name__}: {error}"
+        finally:
+            self._finish(outcome, detail)
+
+    def _work(self) -> tuple[PrefetchOutcome, str]:
+        self._go.wait(self._head_start)
+        if self._cancelled:
+            return "cancelled", ""
+        if self._seams.check():
+            return "present", ""
+        child, failure = self._launch()
+        if child is None:
+            return ("failed", failure) if failure else ("cancelled", "")
+        logger.info(
+            "installing code-server in the background while the task runs (process %d, "
+            "lowest CPU and I/O priority)",
+            child.pid,
+        )
+        code = None
+        while code is None:
+            code = child.wait(3600.0)
+        if code == 0:
+            return "installed", ""
+        from .._system._files import read_log_tail
+
+        tail = read_log_tail(self._log, lines=8) if self._log is not None else ""
+        return "failed", f"exit code {code}: {tail or '(no output)'}"
+
+    def _launch(self) -> tuple[ProcessHandle | None, str]:
+        """Lower this thread's priorities and start the child (it inherits them); under
+        the lock, so a cancel or a hurry sees either no child or the started one. No
+        child and no reason: it was cancelled."""
+        seams = self._seams
+        with self._lock:
+            if self._cancelled:
+                return None, ""
+            self._tid = threading.get_native_id()
+            if not self._hurried:
+                self._levels = seams.priorities.lower(self._tid)
+            self._log = seams.log_file()
+            env = {**seams.env.snapshot(), ENV_REQUEST: self._request.to_json(os.getpid())}
+            try:
+                self._child = seams.launcher.launch(seams.argv, env=env, log_path=self._log)
+            except OSError as error:
+                return None, f"cannot start {seams.argv[0]}: {error}"
+            return self._child, ""
+
+    def _finish(self, outcome: PrefetchOutcome, detail: str = "") -> None:
+        elapsed = self._seams.clock.monotonic() - self._started_at
+        with self._lock:
+            # A killed child fails; that is the cancel, not a failure to report.
+            self.outcome = "cancelled" if self._cancelled and outcome == "failed" else outcome
+            self.detail = detail
+            log, self._log = self._log, None
+        if self.outcome == "installed":
+            logger.info("code-server was installed in the background in %.1f s", elapsed)
+        elif self.outcome == "failed":
+            logger.warning(
+                "installing code-server in the background failed (%s); it is installed again "
+                "if the task fails",
+                detail,
+            )
+        if log is not None:
+            from .._system._files import remove_quietly
+
+            remove_quietly(log)
+        _unregister(self)
+        self._done.set()
+
+
+# -- the exit hook: a child still running when the interpreter exits is killed ------------
+
+_LIVE: set[Prefetch] = set()
+_LIVE_LOCK = threading.Lock()
+_HOOK_PID: int | None = None
+
+
+def _register(prefetch: Prefetch) -> None:
+    global _HOOK_PID
+    with _LIVE_LOCK:
+        _LIVE.add(prefetch)
+        if os.getpid() == _HOOK_PID:
+            return
+        _HOOK_PID = os.getpid()
+    # threading's own exit hooks run before the interpreter joins worker threads (and
+    # before concurrent.futures shuts its pools down); atexit's would run after them.
+    register = getattr(threading, "_register_atexit", None)
+    try:
+        if register is None:
+            raise RuntimeError
+        register(_at_exit)
+    except RuntimeError:
+        import atexit
+
+        atexit.register(_at_exit)
+
+
+def _unregister(prefetch: Prefetch) -> None:
+    with _LIVE_LOCK:
+        _LIVE.discard(prefetch)
+
+
+def _at_exit() -> None:
+    if os.getpid() != _HOOK_PID:  # a forked child inherited the hook, not the prefetch
+        return
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for prefetch in live:
+        prefetch.cancel()
+    for prefetch in live:
+        prefetch.reap(_REAP_AT_EXIT)
+
+
+# -- the real wiring ----------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    """The warm-path check would have had to start a command."""
+
+
+class _NoCommands:
+    """A :class:`CommandRunner` that refuses: starting code-server means "not warm"."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        timeout: float | None = None,
+    ) -> CommandResult:
+        raise _Refused(argv[0] if argv else "")
+
+
+class _Offline:
+    """The environment with ``$VSCODE_INTERACTIVE_OFFLINE=1``: the cache serves hits only."""
+
+    def __init__(self, env: Environment) -> None:
+        self._env = env
+
+    def get(self, name: str) -> str | None:
+        return "1" if name == OFFLINE_ENV else self._env.get(name)
+
+    def snapshot(self) -> dict[str, str]:
+        return {**self._env.snapshot(), OFFLINE_ENV: "1"}
+
+
+def installed_already(request: PrefetchRequest, env: Environment) -> bool:
+    """Whether the session's install would find everything in place: ``ensure_installed``
+    as the session calls it, but with the cache offline and no command allowed, so it
+    never downloads nor starts anything (a millisecond or two once imported)."""
+    from ..cache import Cache
+    from ._ensure import ensure_installed
+
+    offline = _Offline(env)
+    cache = None if request.cache_dir is None else Cache(request.cache_dir, env=offline)
+    try:
+        ensure_installed(request.vscode, cache=cache, env=offline, runner=_NoCommands())
+    except (NotCachedError, _Refused):
+        return False
+    return True
+
+
+def real_seams(request: PrefetchRequest, env: Environment) -> PrefetchSeams | None:
+    """The real effects, or None when this interpreter cannot start a child of itself."""
+    if not sys.executable:
+        logger.info("no background install: sys.executable is empty in this interpreter")
+        return None
+    from .._system._files import private_temp_file
+    from .._system._os import SystemClock, ThreadPriorities
+    from .._system._processes import PopenLauncher
+
+    package_parent = Path(__file__).resolve().parent.parent.parent
+    return PrefetchSeams(
+        priorities=ThreadPriorities(),
+        # The child sets its own parent-death signal, so it is spawned without copying
+        # this process's memory map.
+        launcher=PopenLauncher(parent_death_signal=False),
+        env=env,
+        clock=SystemClock(),
+        check=lambda: installed_already(request, env),
+        log_file=lambda: private_temp_file("vscode-interactive-prefetch-", ".log"),
+        argv=child_argv(sys.executable, package_parent),
+    )
+
+
+def start_prefetch(config: SessionConfig, env: Environment) -> Prefetch | None:
+    """Start the background install of a session, or None when it is not wanted."""
+    if not prefetch_wanted(
+        config.prefetch, run_task_first=config.run_task_first, env_value=env.get(ENV_PREFETCH)
+    ):
+        return None
+    cache_dir = None if config.cache_dir is None else str(config.cache_dir)
+    request = PrefetchRequest(config.vscode, cache_dir)
+    seams = real_seams(request, env)
+    return Prefetch(request, seams).start() if seams is not None else None

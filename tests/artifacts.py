@@ -41,7 +41,8 @@ def build_vsix(
     files: Mapping[str, bytes] | None = None,
 ) -> bytes:
     """A minimal valid ``.vsix``: ``extension/package.json``, the VSIX manifest and
-    ``[Content_Types].xml``. ``files`` adds members under ``extension/``;
+    ``[Content_Types].xml``. ``files`` adds members under ``extension/`` (its
+    ``extension.js`` replaces the empty one);
     ``manifest_extra`` adds keys to package.json (``fakeInstallFails`` makes the fake
     code-server refuse it with that message)."""
     manifest: dict[str, object] = {
@@ -74,7 +75,8 @@ def build_vsix(
         archive.writestr("extension.vsixmanifest", vsixmanifest)
         archive.writestr("[Content_Types].xml", content_types)
         archive.writestr("extension/package.json", json.dumps(manifest, indent=2))
-        archive.writestr("extension/extension.js", "exports.activate = () => {};\n")
+        if "extension.js" not in (files or {}):
+            archive.writestr("extension/extension.js", "exports.activate = () => {};\n")
         for member, data in (files or {}).items():
             archive.writestr(f"extension/{member}", data)
     return buffer.getvalue()

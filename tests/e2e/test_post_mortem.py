@@ -9,6 +9,7 @@ re-runs the function and stops at a breakpoint. Evidence comes from the workbenc
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -18,7 +19,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests.artifacts import build_vsix
 from tests.e2e.support import CLI, Job, wait_for_session
+from tests.httpserver import LoopbackServer
 
 pytestmark = pytest.mark.e2e
 
@@ -109,44 +112,74 @@ def failed_job(e2e_env: dict[str, str], e2e_workspace: Path) -> Iterator[Job]:
         job.kill()
 
 
+# A stand-in for the Python Debugger extension: it serves the debugpy type itself (attach
+# to the job's server) and leaves a mark when VS Code asks it for an adapter.
+FAKE_PYTHON_DEBUGGER_JS = b"""
+const vscode = require('vscode');
+const fs = require('fs');
+exports.activate = (context) => {
+  context.subscriptions.push(vscode.debug.registerDebugAdapterDescriptorFactory('debugpy', {
+    createDebugAdapterDescriptor(session) {
+      fs.writeFileSync(process.env.FAKE_PYTHON_DEBUGGER_MARK, session.configuration.name);
+      const connect = session.configuration.connect;
+      return new vscode.DebugAdapterServer(Number(connect.port), connect.host);
+    },
+  }));
+};
+"""
+
+
+def open_the_job_file(page: Page, url: str) -> None:
+    """Log in, wait for the job's greeting, put the keyboard in the job's source."""
+    page.goto(url)
+    tabs = page.locator(".tabs-container").get_by_role("tab")
+    # The job greets the window: the front page comes to the front (a Markdown preview).
+    expect(tabs.and_(page.locator('[aria-label="DEBUGGING.md"]'))).to_have_attribute(
+        "aria-selected", "true", timeout=WORKBENCH_MS
+    )
+    # Keys go to the workbench, not to the preview's iframe: focus the source editor.
+    job_tab = tabs.and_(page.locator('[aria-label="job.py"]'))
+    job_tab.click()
+    expect(job_tab).to_have_attribute("aria-selected", "true", timeout=STEP_MS)
+    page.locator(".editor-instance .monaco-editor .view-lines").first.click()
+
+
+def start_post_mortem(page: Page) -> tuple[Locator, Locator]:
+    """Run and Debug view open (as after the user's F5), then "Post-mortem: inspect the
+    failure"; checks the failing frame is selected with its live locals. Returns the
+    call stack and variables rows."""
+    page.locator('.activitybar [aria-label^="Run and Debug"]').first.click()
+    call_stack_header = page.locator(".pane-header").filter(has_text="Call Stack")
+    expect(call_stack_header.first).to_be_visible(timeout=STEP_MS)
+    run_command(page, "Debug: Select and Start Debugging")
+    pick(page, "Post-mortem: inspect the failure")
+    expect(page.locator(".debug-toolbar")).to_be_visible(timeout=STEP_MS)
+    stack = panel_rows(page, "call-stack")
+    expect(stack.filter(has_text="train").first).to_be_visible(timeout=STEP_MS)
+    # The raising frame is selected: its row is focused and its locals are shown.
+    expect(stack.filter(has_text="train").first).to_have_class(
+        re.compile(r"\bselected\b"), timeout=STEP_MS
+    )
+    variables = panel_rows(page, "variables")
+    expect(variables.filter(has_text=re.compile(r"weight\s*[:=]?\s*0")).first).to_be_visible(
+        timeout=STEP_MS
+    )
+    expect(variables.filter(has_text=re.compile(r"total\s*[:=]?\s*18")).first).to_be_visible(
+        timeout=STEP_MS
+    )
+    return stack, variables
+
+
 def test_post_mortem_then_interactive_debugging_with_no_extension_downloaded(
     failed_job: Job, e2e_workspace: Path, page: Page, tmp_path: Path
 ) -> None:
     """F5 on Post-mortem: the Call Stack shows train, the Variables view weight = 0 (live,
     nothing re-run); then Interactive Debugging stops at a breakpoint in the re-run."""
     info = wait_for_session(e2e_workspace, failed_job)
-    page.goto(str(info["url"]))
     try:
-        tabs = page.locator(".tabs-container").get_by_role("tab")
-        # The job greets the window: the front page comes to the front (a Markdown preview).
-        expect(tabs.and_(page.locator('[aria-label="DEBUGGING.md"]'))).to_have_attribute(
-            "aria-selected", "true", timeout=WORKBENCH_MS
-        )
-        # Keys go to the workbench, not to the preview's iframe: focus the source editor.
-        job_tab = tabs.and_(page.locator('[aria-label="job.py"]'))
-        job_tab.click()
-        expect(job_tab).to_have_attribute("aria-selected", "true", timeout=STEP_MS)
-        page.locator(".editor-instance .monaco-editor .view-lines").first.click()
-        # The Run and Debug view, open before the stop arrives, as after the user's F5.
-        page.locator('.activitybar [aria-label^="Run and Debug"]').first.click()
+        open_the_job_file(page, str(info["url"]))
+        stack, variables = start_post_mortem(page)
         call_stack_header = page.locator(".pane-header").filter(has_text="Call Stack")
-        expect(call_stack_header.first).to_be_visible(timeout=STEP_MS)
-        run_command(page, "Debug: Select and Start Debugging")
-        pick(page, "Post-mortem: inspect the failure")
-        expect(page.locator(".debug-toolbar")).to_be_visible(timeout=STEP_MS)
-        stack = panel_rows(page, "call-stack")
-        expect(stack.filter(has_text="train").first).to_be_visible(timeout=STEP_MS)
-        # The raising frame is selected: its row is focused and its locals are shown.
-        expect(stack.filter(has_text="train").first).to_have_class(
-            re.compile(r"\bselected\b"), timeout=STEP_MS
-        )
-        variables = panel_rows(page, "variables")
-        expect(variables.filter(has_text=re.compile(r"weight\s*[:=]?\s*0")).first).to_be_visible(
-            timeout=STEP_MS
-        )
-        expect(variables.filter(has_text=re.compile(r"total\s*[:=]?\s*18")).first).to_be_visible(
-            timeout=STEP_MS
-        )
         page.screenshot(path=tmp_path / "post-mortem.png")
         if os.environ.get(SCREENSHOT_ENV):
             page.screenshot(path=os.environ[SCREENSHOT_ENV])
@@ -183,3 +216,57 @@ def test_post_mortem_then_interactive_debugging_with_no_extension_downloaded(
         print("screenshot:", tmp_path / "failed.png")
         print(failed_job.stderr[-3000:])
         raise
+
+
+def test_with_the_python_debugger_installed_it_serves_the_type_and_ours_stays_out(
+    e2e_env: dict[str, str], e2e_workspace: Path, page: Page, tmp_path: Path
+) -> None:
+    """A stand-in ms-python.debugpy installed beside ours: its factory serves the
+    post-mortem (ours registers none, so VS Code raises no 'registered once' error), the
+    locals show, and our extension still runs (the status bar's Resume job)."""
+    fake = build_vsix(
+        "ms-python",
+        "debugpy",
+        "2099.1.0",
+        manifest_extra={
+            "main": "./extension.js",
+            "engines": {"vscode": "^1.90.0"},
+            "activationEvents": ["onDebugResolve:debugpy"],
+            "contributes": {"debuggers": [{"type": "debugpy", "label": "Python Debugger"}]},
+        },
+        files={"extension.js": FAKE_PYTHON_DEBUGGER_JS},
+    )
+    mark = tmp_path / "served-by-python-debugger"
+    script = e2e_workspace / "job.py"
+    script.write_text(JOB)
+    with LoopbackServer() as server:
+        url = server.add("/ms-python.debugpy-2099.1.0.vsix", fake)
+        env = dict(e2e_env)
+        env["VSCODE_INTERACTIVE_EXTENSIONS"] = f"{url}#sha256={hashlib.sha256(fake).hexdigest()}"
+        env["FAKE_PYTHON_DEBUGGER_MARK"] = str(mark)
+        job = Job(script, env).start()
+        try:
+            info = wait_for_session(e2e_workspace, job)
+            open_the_job_file(page, str(info["url"]))
+            start_post_mortem(page)
+            assert mark.read_text() == "Post-mortem: inspect the failure"
+            expect(
+                page.locator(".statusbar-item").filter(has_text="Resume job").first
+            ).to_be_visible(timeout=STEP_MS)
+            errors = page.locator(".notifications-toasts, .notification-list-item").filter(
+                has_text=re.compile("registered once|already registered", re.IGNORECASE)
+            )
+            expect(errors).to_have_count(0)
+        except AssertionError:
+            page.screenshot(path=tmp_path / "failed.png")
+            print(job.stderr[-3000:])
+            raise
+        finally:
+            subprocess.run(
+                [CLI, "abort", "--yes", "--workspace", str(e2e_workspace)],
+                capture_output=True,
+                check=False,
+                timeout=30,
+            )
+            job.wait(60)
+            job.kill()

@@ -10,6 +10,7 @@ re-runs the function and stops at a breakpoint. Evidence comes from the workbenc
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.artifacts import build_vsix
-from tests.e2e.support import CLI, Job, wait_for_session
+from tests.e2e.support import CLI, Job, wait_for, wait_for_session
 from tests.httpserver import LoopbackServer
 
 pytestmark = pytest.mark.e2e
@@ -56,6 +57,18 @@ if __name__ == "__main__":
 """
 RAISING_LINE = next(i for i, line in enumerate(JOB.splitlines(), 1) if "# RAISES" in line)
 BATCH_LINE = next(i for i, line in enumerate(JOB.splitlines(), 1) if "batch = " in line)
+
+
+def session_status(workspace: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [CLI, "status", "--json", "--workspace", str(workspace)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    status: dict[str, object] = json.loads(done.stdout) if done.returncode == 0 else {}
+    return status
 
 
 def panel_rows(page: Page, view: str) -> Locator:
@@ -180,6 +193,12 @@ def test_post_mortem_then_interactive_debugging_with_no_extension_downloaded(
         open_the_job_file(page, str(info["url"]))
         stack, variables = start_post_mortem(page)
         call_stack_header = page.locator(".pane-header").filter(has_text="Call Stack")
+        # Using the debugger is activity for the idle clock (the extension reports it).
+        wait_for(
+            lambda: session_status(e2e_workspace).get("last_activity_kind") == "debug" or None,
+            timeout=STEP_MS / 1000,
+            what="the debug session reported as activity",
+        )
         page.screenshot(path=tmp_path / "post-mortem.png")
         if os.environ.get(SCREENSHOT_ENV):
             page.screenshot(path=os.environ[SCREENSHOT_ENV])

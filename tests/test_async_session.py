@@ -27,8 +27,8 @@ from tests.fakes import FakeEnvironment, FakeInterrupts
 from tests.test_session import FakeSteps, result
 from tests.waiting import wait_until, wait_until_async
 from vscode_interactive import IdleTimeoutError, ServerExitedError, Session, SessionConfig
-from vscode_interactive._async_session import THREAD_NAME, run_async
 from vscode_interactive._ports import Interrupts
+from vscode_interactive._session._async import THREAD_NAME, run_async
 from vscode_interactive._supervision._policy import Outcome
 from vscode_interactive._supervision._seams import SupervisionResult
 from vscode_interactive._supervision._server import ServerOptions

@@ -123,7 +123,7 @@ class AsyncVscodeTask(
 
     Calling it returns a coroutine running ``await Session(config).arun(fn, ...)``: the
     function is awaited in the caller's task, the IDE phase runs in a worker thread (see
-    :mod:`vscode_interactive._async_session`). ``inspect.iscoroutinefunction`` is true for
+    :mod:`vscode_interactive._session._async`). ``inspect.iscoroutinefunction`` is true for
     it on every supported Python, and task runners check it (flytekit runs such a task as
     an async task). Before Python 3.12 that check recognises only functions, methods and
     ``functools.partial`` objects around them, so this class is also a ``partial`` of its own

@@ -53,8 +53,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ._ports import Interrupts
-    from ._session import Session
+    from .._ports import Interrupts
+    from ._run import Session
 
 __all__ = [
     "DO_NOT_TRACE",
@@ -159,7 +159,7 @@ class LoopInterrupts:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, signals: Interrupts | None = None) -> None:
         if signals is None:
-            from ._system._os import SignalInterrupts
+            from .._system._os import SignalInterrupts
 
             signals = SignalInterrupts()
         self._loop = loop
@@ -353,7 +353,7 @@ async def run_async(
 ) -> Any:
     """``Session.arun``: see the module docstring. ``_signals`` (private, for tests)
     replaces the real SIGTERM/SIGINT handlers installed in the loop's thread."""
-    from ._decorator import function_kind
+    from .._decorator import function_kind
 
     if function_kind(fn, "Session.arun()") != "async":  # refuses generator functions
         raise TypeError(

@@ -1,284 +1,33 @@
-"""Composition only: ``Session(config).run(fn, *args, **kwargs)`` and its async twin
-``await Session(config).arun(fn, *args, **kwargs)``.
-
-The order is the whole story of a session::
-
-    enabled? --no--> fn(*args, **kwargs)
-       | yes
-    run_task_first? --succeeds--> its value (a background install, if any, is cancelled)
-       | fails (or not asked)
-    options checked (ConfigError before the task runs)
-    pre_execute -> (a rank of a multi-process job? -> _distributed._job: one IDE for all)
-       -> claim the workspace and port -> install code-server
-       -> post-mortem listener on the failure (if any)
-       -> note the workspace (_edits, once per run) -> write workspace + captured inputs
-       -> supervise --RESUMED------> reload fn from its edited source -> call -> value
-                   |                                                      | raises
-                   |                      the IDE opens again on the new failure (a round)
-                   --ABORTED------> the latest failure, chained to the first
-                   --IDLE_TIMEOUT-> IdleTimeoutError (from the latest failure)
-                   --SERVER_EXITED> ServerExitedError (from the latest failure)
-                   --INTERRUPTED--> KeyboardInterrupt (SIGINT) / SystemExit(128+n)
-    pre_execute/post_execute run once around each IDE phase, whatever its outcome; the
-    post-mortem listener is closed and the workspace released before the task runs again.
-    An error of an IDE phase is chained to the failure that opened it. Every supervision,
-    however it ends, is followed by the patch of the edits since the first phase
-    (.vscode-interactive/changes.patch, saved to ``save_to`` too).
-
-Each step is a call into its own module, reached through :class:`SessionSteps` so the
-composition can be unit-tested on fakes; :class:`RealSteps` wires the real modules.
-
-``run`` and ``arun`` share this one flow (``Session._run_enabled``). It calls the user's
-function only through a *call* strategy: ``run`` calls it here; ``arun``
-(:mod:`vscode_interactive._async_session`) runs the flow in a worker thread and has each
-call awaited in the caller's event loop, so the IDE phase never blocks the loop.
-With ``run_task_first`` the install may already run while the function does
-(:mod:`vscode_interactive._install._prefetch`); the install step waits for it.
-"""
+"""``Session``: the composition of one session (the flow is drawn in the package docstring)."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from ._errors import ConfigError, ReloadError
-from ._install._config import VscodeConfig
-from ._supervision._defaults import MAX_IDLE_SECONDS
+from .._errors import ReloadError
 
 # Only what defining SessionConfig and @vscode needs is imported here: a job imports this
 # module at start-up, and the installer, supervisor, workspace writer and reloader (with
 # urllib, ssl, inspect, ...) are needed only once a session opens the IDE.
 if TYPE_CHECKING:
-    import logging
     from collections.abc import Awaitable
-    from contextlib import AbstractContextManager
-    from pathlib import Path
 
-    from ._distributed._job import DistributedJob, HostHooks, JobSeams
-    from ._distributed._ranks import RankInfo
-    from ._edits._record import EditRecord
-    from ._install._ensure import Installation
-    from ._install._prefetch import BackgroundInstall
-    from ._layout import StateLayout
-    from ._ports import Clock, Environment, Interrupts, PostMortemHandle
-    from ._supervision._defaults import AuthMode
-    from ._supervision._seams import SupervisionResult
-    from ._supervision._server import ServerOptions
-    from ._workspace import WorkspaceFiles
-
-__all__ = [
-    "ENV_ENABLE",
-    "Call",
-    "RealSteps",
-    "Session",
-    "SessionConfig",
-    "SessionSteps",
-]
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-#: How the flow calls the user's function: ``call(fn, args, kwargs) -> value``.
-Call: TypeAlias = "Callable[[Callable[..., Any], tuple[object, ...], Mapping[str, object]], Any]"
+    from .._distributed._job import DistributedJob, HostHooks, JobSeams
+    from .._distributed._ranks import RankInfo
+    from .._edits._record import EditRecord
+    from .._install._ensure import Installation
+    from .._install._prefetch import BackgroundInstall
+    from .._ports import Environment, Interrupts, PostMortemHandle
+    from .._supervision._seams import SupervisionResult
+    from .._supervision._server import ServerOptions
+    from .._workspace import WorkspaceFiles
 
 
-def _logger() -> logging.Logger:
-    """The library's logger; ``logging`` is imported on first use, not by ``@vscode``."""
-    import logging
-
-    return logging.getLogger("vscode_interactive")
-
-
-#: ``0`` turns every session into a plain call, ``1`` forces sessions on.
-ENV_ENABLE = "VSCODE_INTERACTIVE_ENABLE"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off"}
-
-
-@dataclass(frozen=True)
-class SessionConfig:
-    """Options of one debugging session. Every field has a working default.
-
-    ``port=0`` picks a free port; ``host`` other than loopback needs ``auth="password"``
-    (or ``allow_unauthenticated=True``). ``workspace_dir`` is the folder the IDE opens
-    (default: the current directory); ``cache_dir`` holds downloads (default:
-    ``$VSCODE_INTERACTIVE_CACHE`` or the user cache dir). ``coordination_store`` names
-    the store the ranks of a multi-process job agree through (``tcp://HOST:PORT`` or
-    ``file:///PATH``; default: ``$VSCODE_INTERACTIVE_STORE``, else the job's own
-    ``torch.distributed`` store). ``save_to`` (an fsspec URL; default:
-    ``$VSCODE_INTERACTIVE_SAVE_TO``; ``""``: nowhere) receives one folder per session with
-    the patch of the edits, the front page, the traceback and, with ``save_inputs``, the
-    captured inputs. ``prefetch`` installs code-server in the background while a
-    ``run_task_first`` function runs (None: on with ``run_task_first``;
-    ``$VSCODE_INTERACTIVE_PREFETCH`` overrides it).
-    """
-
-    max_idle_seconds: float = MAX_IDLE_SECONDS
-    port: int = 8080
-    host: str = "127.0.0.1"
-    auth: AuthMode = "password"
-    enable: bool = True
-    run_task_first: bool = False
-    pre_execute: Callable[[], object] | None = None
-    post_execute: Callable[[], object] | None = None
-    vscode: VscodeConfig = field(default_factory=VscodeConfig)
-    workspace_dir: Path | str | None = None
-    cache_dir: Path | str | None = None
-    allow_unauthenticated: bool = False
-    start_timeout: float = 120.0
-    check_interval: float = 5.0
-    max_lifetime_seconds: float | None = None
-    grace_seconds: float = 5.0
-    coordination_store: str | None = None
-    save_to: str | None = None
-    save_inputs: bool = False
-    prefetch: bool | None = None
-
-    def layout(self) -> StateLayout:
-        """Where this session's files go."""
-        from pathlib import Path
-
-        from ._layout import StateLayout
-
-        return StateLayout.for_workspace(
-            Path.cwd() if self.workspace_dir is None else self.workspace_dir
-        )
-
-
-class SessionSteps(Protocol):
-    """The effects a session composes; each is one call into its own module."""
-
-    def claim(self, config: SessionConfig) -> AbstractContextManager[object]:
-        """Hold the workspace (and check the port) for an IDE phase; raise, having
-        written nothing, when another session holds it or the port is taken."""
-        ...
-
-    def install(self, config: SessionConfig) -> Installation: ...
-
-    def record_edits(
-        self, config: SessionConfig, *, job: str, save_to: str | None
-    ) -> EditRecord: ...
-
-    def prepare(
-        self,
-        fn: Callable[..., object],
-        args: tuple[object, ...],
-        kwargs: Mapping[str, object],
-        *,
-        config: SessionConfig,
-        failure: BaseException | None,
-        post_mortem: tuple[str, int] | None = None,
-        edits_note: str | None = None,
-    ) -> WorkspaceFiles: ...
-
-    def supervise(
-        self,
-        options: ServerOptions,
-        *,
-        failure_summary: str | None,
-        interrupts: Interrupts | None = None,
-    ) -> SupervisionResult:
-        """Run the IDE to its end. ``interrupts``: where SIGTERM/SIGINT (and, for
-        ``arun``, cancellation) reach the supervisor; ``None`` = this thread's signals."""
-        ...
-
-    def post_mortem(self, failure: BaseException) -> PostMortemHandle:
-        """Hold ``failure`` for a debugger; :class:`DebuggerError` when that cannot be."""
-        ...
-
-
-class RealSteps:
-    """The real modules: cache + installer, workspace writer, supervisor."""
-
-    def __init__(self, clock: Clock | None = None) -> None:
-        self._clock = clock
-
-    def claim(self, config: SessionConfig) -> AbstractContextManager[object]:
-        from ._supervision._claim import claim_session
-
-        return claim_session(config.layout(), host=config.host, port=config.port)
-
-    def install(self, config: SessionConfig) -> Installation:
-        from ._install._ensure import ensure_installed
-
-        if config.cache_dir is None:
-            return ensure_installed(config.vscode)
-        from .cache import Cache
-
-        return ensure_installed(config.vscode, cache=Cache(root=config.cache_dir))
-
-    def record_edits(self, config: SessionConfig, *, job: str, save_to: str | None) -> EditRecord:
-        from ._edits._record import real_record
-
-        layout, inputs = config.layout(), config.save_inputs
-        return real_record(layout, job=job, save_to=save_to, save_inputs=inputs, clock=self._clock)
-
-    def prepare(
-        self,
-        fn: Callable[..., object],
-        args: tuple[object, ...],
-        kwargs: Mapping[str, object],
-        *,
-        config: SessionConfig,
-        failure: BaseException | None,
-        post_mortem: tuple[str, int] | None = None,
-        edits_note: str | None = None,
-    ) -> WorkspaceFiles:
-        from pathlib import Path
-
-        from ._system._os import SystemClock
-        from ._workspace import prepare_workspace
-
-        clock = self._clock or SystemClock()
-        return prepare_workspace(
-            fn,
-            args,
-            kwargs,
-            layout=config.layout(),
-            python=sys.executable,
-            failure=failure,
-            max_idle_seconds=config.max_idle_seconds,
-            now=clock.now(),
-            job_pid=os.getpid(),
-            working_directory=Path.cwd(),
-            post_mortem=post_mortem,
-            edits_note=edits_note,
-        )
-
-    def supervise(
-        self,
-        options: ServerOptions,
-        *,
-        failure_summary: str | None,
-        interrupts: Interrupts | None = None,
-    ) -> SupervisionResult:
-        from ._supervision._seams import SupervisorSeams
-        from ._supervision._supervisor import Supervisor
-
-        seams = SupervisorSeams() if interrupts is None else SupervisorSeams(interrupts=interrupts)
-        return Supervisor(options, failure_summary=failure_summary, _seams=seams).run()
-
-    def post_mortem(self, failure: BaseException) -> PostMortemHandle:
-        from ._debug._postmortem import open_post_mortem
-
-        return open_post_mortem(failure)
-
-
-def _parse_enable(value: str | None) -> bool | None:
-    if value is None or not value.strip():
-        return None
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ConfigError(
-        f"{ENV_ENABLE}={value!r} is not a switch; use 1 (open the IDE) or 0 (just run the "
-        "function), or unset it"
-    )
+from ._config import ENV_ENABLE, Call, P, R, SessionConfig, _logger, _parse_enable
+from ._steps import RealSteps, SessionSteps
 
 
 def summarize_failure(failure: BaseException | None) -> str | None:
@@ -313,7 +62,7 @@ class Session:
     ) -> None:
         self.config = config if config is not None else SessionConfig()
         if _env is None:
-            from ._system._os import OsEnvironment
+            from .._system._os import OsEnvironment
 
             _env = OsEnvironment()
         self._env = _env
@@ -333,7 +82,7 @@ class Session:
         forced = _parse_enable(self._env.get(ENV_ENABLE))
         if forced is not None:
             return forced
-        from ._context import runs_locally
+        from .._context import runs_locally
 
         if runs_locally():
             return False
@@ -343,7 +92,7 @@ class Session:
         """Call ``fn`` inside a debugging session (see the module docstring for the flow).
 
         For an ``async def`` function use :meth:`arun`: this raises ``TypeError``."""
-        from ._decorator import function_kind
+        from .._decorator import function_kind
 
         if function_kind(fn, "Session.run()") == "async":
             raise TypeError(
@@ -363,9 +112,9 @@ class Session:
         loop's other tasks keep running. Cancelling the awaiting task stops the IDE
         (post_execute once, no process left) and raises ``CancelledError``; SIGTERM/SIGINT
         reach the IDE when the loop runs in the main thread
-        (:mod:`vscode_interactive._async_session`).
+        (:mod:`vscode_interactive._session._async`).
         """
-        from ._async_session import run_async
+        from ._async import run_async
 
         value: R = await run_async(self, fn, args, kwargs)
         return value
@@ -381,7 +130,7 @@ class Session:
     ) -> Any:
         """The flow of an enabled session; every call of the user's function is
         ``call(fn, args, kwargs)``, and ``interrupts`` go to each supervisor."""
-        from ._supervision._server import validate_options
+        from .._supervision._server import validate_options
 
         validate_options(self.config)  # before the task runs: a bad option fails now
         rank = self._rank()
@@ -470,30 +219,30 @@ class Session:
 
     def _rank(self) -> RankInfo | None:
         """This process's rank in a multi-process job, or None when it runs alone."""
-        from ._distributed._ranks import detect_rank
+        from .._distributed._ranks import detect_rank
 
         return detect_rank(self._env.snapshot())
 
     def _seams_for_job(self) -> JobSeams:
         if self._job_seams is None:
-            from ._distributed._job import real_seams
+            from .._distributed._job import real_seams
 
             self._job_seams = real_seams()
         return self._job_seams
 
     def _store_spec(self) -> str | None:
-        from ._distributed._ranks import ENV_STORE
+        from .._distributed._ranks import ENV_STORE
 
         return self.config.coordination_store or self._env.get(ENV_STORE) or None
 
     def _job(self, rank: RankInfo) -> DistributedJob | None:
-        from ._distributed._job import open_job
+        from .._distributed._job import open_job
 
         return open_job(rank, self._store_spec(), self._seams_for_job())
 
     def _finished(self, rank: RankInfo) -> None:
         """Tell the other ranks this one's call returned (best effort, quiet)."""
-        from ._distributed._job import report_finished
+        from .._distributed._job import report_finished
 
         report_finished(rank, self._store_spec(), self._seams_for_job())
 
@@ -523,7 +272,7 @@ class Session:
                 )
         except Exception as error:
             if failure is not None:
-                from ._supervision._outcomes import chain_to_failure
+                from .._supervision._outcomes import chain_to_failure
 
                 chain_to_failure(error, failure)
             raise
@@ -540,10 +289,10 @@ class Session:
         interrupts: Interrupts | None,
     ) -> Callable[..., Any]:
         """:meth:`_ide_phase` once the workspace is held."""
-        from ._reload._reimport import reload_function
-        from ._reload._target import target_of
-        from ._supervision._outcomes import raise_for_outcome
-        from ._supervision._policy import Outcome
+        from .._reload._reimport import reload_function
+        from .._reload._target import target_of
+        from .._supervision._outcomes import raise_for_outcome
+        from .._supervision._policy import Outcome
 
         if self._installation is None:
             prefetch, self._prefetch = self._prefetch, None
@@ -600,7 +349,7 @@ class Session:
         """The record of this run's edits, started at its first IDE phase (once the
         workspace is claimed) and kept across rounds, so every patch holds them all."""
         if self._edits is None:
-            from ._edits._save import resolve_save_to
+            from .._edits._save import resolve_save_to
 
             save_to = resolve_save_to(self.config.save_to, self._env)
             self._edits = self._steps.record_edits(self.config, job=job, save_to=save_to)
@@ -628,7 +377,7 @@ class Session:
         session goes on without the Post-mortem configuration)."""
         if failure is None:
             return None
-        from ._errors import DebuggerError
+        from .._errors import DebuggerError
 
         try:
             return self._steps.post_mortem(failure)
@@ -645,8 +394,8 @@ class Session:
         post_mortem: bool = False,
         edits_note: str | None = None,
     ) -> ServerOptions:
-        from ._supervision._activity import ENV_JOB, ENV_JOB_PID, ENV_PYTHON
-        from ._supervision._server import ServerOptions
+        from .._supervision._activity import ENV_JOB, ENV_JOB_PID, ENV_PYTHON
+        from .._supervision._server import ServerOptions
 
         # The IDE extension shows the job's name and pid (status bar, resume confirmation).
         # The extension's debugpy adapter runs from the job's own interpreter.
@@ -688,7 +437,7 @@ Prefetcher = Callable[[SessionConfig, "Environment"], "BackgroundInstall | None"
 
 
 def _real_prefetch(config: SessionConfig, env: Environment) -> BackgroundInstall | None:
-    from ._install._prefetch import start_prefetch
+    from .._install._prefetch import start_prefetch
 
     return start_prefetch(config, env)
 

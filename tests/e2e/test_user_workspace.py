@@ -1,0 +1,180 @@
+"""The user's own project in the real IDE: their launch configurations and settings next
+to ours, and nothing of the session left in their tree.
+
+A git project with its own ``.vscode/launch.json`` ("My App") and ``.vscode/settings.json``
+fails under ``Session.run``; in headless Chromium (Playwright) the workbench that opens shows
+the user's settings at work (their window title, their indentation in the status bar) and
+Run and Debug lists "My App" beside our configurations. The user edits a file and adds one,
+resumes, and ``git status --porcelain`` then shows exactly those two edits: the session
+wrote nothing outside its git-ignored state directory and left ``.vscode/`` byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_first_minute import (
+    STEP_MS,
+    WORKBENCH_MS,
+    LocalSteps,
+    editor_tab,
+    wait_for_session,
+)
+from tests.fakes import FakeEnvironment
+from vscode_interactive._session import Session, SessionConfig
+from vscode_interactive._supervision._channel import request_abort, request_resume
+
+pytestmark = pytest.mark.e2e
+
+JOB = '''"""A training job with a bug."""
+
+
+def train(rate):
+    if rate > 1:
+        raise ValueError(f"rate {rate} is too high")
+    return rate * 2
+'''
+LAUNCH = {
+    "version": "0.2.0",
+    "configurations": [
+        {
+            "name": "My App",
+            "type": "debugpy",
+            "request": "launch",
+            "program": "${workspaceFolder}/train_job.py",
+        }
+    ],
+}
+SETTINGS = {
+    "window.title": "MY-PROJECT-TITLE ${activeEditorShort}",
+    "editor.tabSize": 7,
+    "editor.detectIndentation": False,
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.email=e2e@example.com", "-c", "user.name=e2e", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    """A committed git project with its own .vscode/launch.json and settings.json."""
+    workspace = tmp_path / "project"
+    (workspace / ".vscode").mkdir(parents=True)
+    (workspace / "train_job.py").write_text(JOB)
+    (workspace / ".vscode" / "launch.json").write_text(json.dumps(LAUNCH, indent=2))
+    (workspace / ".vscode" / "settings.json").write_text(json.dumps(SETTINGS, indent=2))
+    git(workspace, "init", "-q")
+    git(workspace, "add", ".")
+    git(workspace, "commit", "-qm", "the project")
+    sys.path.insert(0, str(workspace))
+    try:
+        yield workspace
+    finally:
+        sys.path.remove(str(workspace))
+        sys.modules.pop("train_job", None)
+
+
+def debug_configurations(page: Page) -> list[str]:
+    """The entries of Run and Debug's configuration dropdown (VS Code's action widget:
+    opened, read, closed)."""
+    page.get_by_role("button", name=re.compile("^Debug Launch Configurations")).click()
+    entries = page.get_by_role("menu", name="Action Widget").get_by_role("menuitemcheckbox")
+    expect(entries.first).to_be_visible(timeout=STEP_MS)
+    names = [text.strip() for text in entries.all_inner_texts()]
+    page.keyboard.press("Escape")
+    expect(entries).to_have_count(0, timeout=STEP_MS)
+    return names
+
+
+def test_their_configurations_and_settings_apply_and_git_sees_only_their_edits(
+    real_code_server: Path, page: Page, project: Path, tmp_path: Path
+) -> None:
+    """Window title and indentation come from the user's settings; Run and Debug lists
+    "My App" and "Interactive Debugging"; after an edit, a new file and a resume, `git
+    status --porcelain` is exactly those two, and .vscode/ is unchanged."""
+    train = importlib.import_module("train_job").train
+    before = {p.name: p.read_bytes() for p in (project / ".vscode").iterdir()}
+    config = SessionConfig(
+        workspace_dir=project,
+        port=0,
+        run_task_first=True,
+        max_idle_seconds=900,
+        check_interval=1.0,
+        start_timeout=120,
+        grace_seconds=2,
+    )
+    layout = config.layout()
+    session = Session(
+        config,
+        _env=FakeEnvironment({"VSCODE_INTERACTIVE_ENABLE": "1"}),
+        _steps=LocalSteps(real_code_server, tmp_path / "state"),
+    )
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(session.run(train, 3))
+        except BaseException as error:  # reported by the assertions below
+            outcome.append(error)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    try:
+        info = wait_for_session(layout, runner)
+        page.goto(str(info["url"]))
+        page.locator("input[name=password]").fill(layout.password_file.read_text().strip())
+        page.locator("input[type=submit]").click()
+        try:
+            expect(editor_tab(page, "train_job.py")).to_be_visible(timeout=WORKBENCH_MS)
+        except AssertionError:
+            page.screenshot(path=tmp_path / "no-workbench.png")
+            raise
+        # Their settings: a window-scoped one (the title) and a resource-scoped one.
+        expect(page).to_have_title(re.compile("MY-PROJECT-TITLE"), timeout=STEP_MS)
+        editor_tab(page, "train_job.py").click()
+        indentation = page.locator(".statusbar-item").filter(has_text=re.compile(r"^Spaces: "))
+        expect(indentation).to_have_text("Spaces: 7", timeout=STEP_MS)
+        # Their launch configuration and ours, side by side in Run and Debug.
+        page.keyboard.press("Control+Shift+D")
+        names = debug_configurations(page)
+        assert "My App (project)" in names, names  # theirs, from .vscode/launch.json
+        assert "Interactive Debugging (workspace)" in names, names  # ours, from the workspace
+        assert "Resume Task (workspace)" in names, names
+
+        (project / "train_job.py").write_text(JOB.replace("rate > 1", "rate > 5"))
+        (project / "notes.md").write_text("what I found\n")
+        request_resume(layout.root)
+        runner.join(60)
+        assert not runner.is_alive()
+        assert outcome == [6]
+    finally:
+        if runner.is_alive():  # the test failed: end the job without another round
+            with contextlib.suppress(Exception):
+                request_abort(layout.root)
+            runner.join(30)
+    assert git(project, "status", "--porcelain").splitlines() == [
+        " M train_job.py",
+        "?? notes.md",
+    ]
+    assert {p.name: p.read_bytes() for p in (project / ".vscode").iterdir()} == before
+    patch = layout.changes_patch.read_text()
+    assert "+++ b/train_job.py" in patch and "+++ b/notes.md" in patch

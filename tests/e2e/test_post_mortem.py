@@ -187,7 +187,8 @@ def test_post_mortem_then_interactive_debugging_with_no_extension_downloaded(
     failed_job: Job, e2e_workspace: Path, page: Page, tmp_path: Path
 ) -> None:
     """F5 on Post-mortem: the Call Stack shows train, the Variables view weight = 0 (live,
-    nothing re-run); then Interactive Debugging stops at a breakpoint in the re-run."""
+    nothing re-run); then Interactive Debugging stops at a breakpoint in the re-run; then
+    "Abort job" in the IDE ends the job with the failure."""
     info = wait_for_session(e2e_workspace, failed_job)
     try:
         open_the_job_file(page, str(info["url"]))
@@ -230,6 +231,15 @@ def test_post_mortem_then_interactive_debugging_with_no_extension_downloaded(
         expect(variables.filter(has_text="total")).to_have_count(0)
         page.screenshot(path=tmp_path / "interactive-debugging.png")
         stop_debugging(page)
+
+        # "Abort job" in the IDE ends the job with its failure (no re-run).
+        run_command(page, "vscode-interactive: Abort job")
+        confirm = page.locator(".monaco-dialog-box").get_by_role("button", name="Abort")
+        expect(confirm).to_be_visible(timeout=STEP_MS)
+        confirm.click()
+        assert failed_job.wait(90) == 1
+        assert failed_job.stderr.rstrip().splitlines()[-1] == "ZeroDivisionError: division by zero"
+        assert "RESULT" not in failed_job.stdout
     except AssertionError:
         page.screenshot(path=tmp_path / "failed.png")
         print("screenshot:", tmp_path / "failed.png")

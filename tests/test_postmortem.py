@@ -186,6 +186,17 @@ def test_detach_and_attach_again_shows_the_same_failure_each_time(job: JobProces
     assert seen[0] == seen[1] == seen[2]
 
 
+def test_continue_stops_again_on_the_same_failure(job: JobProcess) -> None:
+    """A post-mortem has nowhere to go: Continue shows the same failure again."""
+    client, stopped = attach(job.port)
+    with client:
+        client.request("continue", {"threadId": stopped["threadId"]})
+        again = client.wait_event("stopped")
+        top = client.stack_trace(again["threadId"])[0]
+        client.disconnect()
+    assert (again["reason"], top["name"], top["line"]) == ("exception", "train", RAISING_LINE)
+
+
 def test_a_client_that_vanishes_without_detaching_leaves_the_failure_for_the_next(
     job: JobProcess,
 ) -> None:

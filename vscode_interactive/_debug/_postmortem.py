@@ -152,7 +152,7 @@ class PostMortem:
         return None if excinfo is None else excinfo[1]
 
     def _start(self, supervising: threading.Thread) -> None:
-        # Named after the thread that failed: the Call Stack's one thread is the failure.
+        # Named after the thread that failed: the Call Stack says whose failure it shows.
         self._thread = threading.Thread(
             target=self._serve, name=THREAD_NAME.format(failed=supervising.name), daemon=True
         )

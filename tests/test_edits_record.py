@@ -76,15 +76,19 @@ def test_the_note_says_where_edits_go(tmp_path: Path) -> None:
 
 
 def test_start_files_are_saved_and_inputs_only_when_asked(tmp_path: Path) -> None:
-    """Front page and traceback go to save_to at once; inputs only with save_inputs."""
+    """Front page and traceback go to save_to at once; inputs only with save_inputs, and
+    only once."""
     layout = StateLayout.for_workspace(tmp_path)
     folder = f"memory://sessions/train-{SESSION}/"
     without = FakeUploader()
     make_record(tmp_path, uploader=without).save_files(files_in(layout))
     assert sorted(without.files) == [folder + "DEBUGGING.md", folder + "traceback.txt"]
     with_inputs = FakeUploader()
-    make_record(tmp_path, uploader=with_inputs, save_inputs=True).save_files(files_in(layout))
-    assert with_inputs.files[folder + "inputs.pkl"] == b"pickled"
+    record = make_record(tmp_path, uploader=with_inputs, save_inputs=True)
+    record.save_files(files_in(layout))
+    assert with_inputs.files.pop(folder + "inputs.pkl") == b"pickled"
+    record.save_files(files_in(layout))  # a later round: the same inputs are not sent again
+    assert folder + "inputs.pkl" not in with_inputs.files
     no_traceback = FakeUploader()
     make_record(tmp_path, uploader=no_traceback).save_files(files_in(layout, traceback=False))
     assert sorted(no_traceback.files) == [folder + "DEBUGGING.md"]

@@ -670,3 +670,13 @@ def test_one_record_spans_every_round_of_a_run(tmp_path: Path) -> None:
         "divide-20231114T221320Z-abc123"
     }
     assert not record.base.exists()
+
+
+def test_a_session_run_twice_records_each_run_on_its_own(tmp_path: Path, job_module: Path) -> None:
+    """The same Session object used for two calls starts a fresh record for the second."""
+    steps = FakeSteps(tmp_path, [result(Outcome.RESUMED), result(Outcome.RESUMED)])
+    session = make_session(tmp_path, steps)
+    assert session.run(load_divide(), 4, 2) == 2
+    assert session.run(load_divide(), 9, 3) == 3
+    first, second = steps.records
+    assert first is not second and not first.base.exists() and not second.base.exists()

@@ -82,6 +82,7 @@ class EditRecord:
         self._timeout = upload_timeout
         self._snapshot: Snapshot | None = None
         self._unrecorded: str | None = None
+        self._inputs_saved = False
         self._started = clock.now()
 
     def __enter__(self) -> EditRecord:
@@ -141,15 +142,16 @@ class EditRecord:
         )
 
     def save_files(self, files: WorkspaceFiles) -> None:
-        """Copy the front page, the traceback and (``save_inputs``) the inputs to
-        ``save_to`` now, while the machine is surely there."""
+        """Copy the front page, the traceback and (``save_inputs``, the first time) the
+        inputs to ``save_to`` now, while the machine is surely there."""
         if self.destination is None:
             return
         items = [(files.front_page, "DEBUGGING.md")]
         if files.traceback is not None:
             items.append((files.traceback, "traceback.txt"))
-        if self._save_inputs and files.inputs.is_file():
-            items.append((files.inputs, "inputs.pkl"))
+        if self._save_inputs and not self._inputs_saved and files.inputs.is_file():
+            items.append((files.inputs, "inputs.pkl"))  # the same in every round: once
+            self._inputs_saved = True
         upload(self._uploader, self.destination, items, timeout=self._timeout)
 
     def _header(self, outcome: str) -> PatchHeader:

@@ -171,8 +171,9 @@ class Session:
                 )
             return self._rounds(fn, args, kwargs, failure, call=call, interrupts=interrupts)
         finally:
-            if self._edits is not None:
-                self._edits.close()
+            edits, self._edits = self._edits, None  # a later run records its own edits
+            if edits is not None:
+                edits.close()
 
     def _rounds(
         self,

@@ -3,47 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from pathlib import Path
 
-from .._supervision._channel import request_resume
-from ._session_dir import add_location_options, state_dir_from
+from ._ending import Ending, register_ending
 
 __all__ = ["register"]
 
-_EXIT_DECLINED = 1
-_EXIT_USAGE = 2
+
+def _request(state_dir: Path) -> str:
+    from .._supervision._channel import request_resume
+
+    return request_resume(state_dir)
+
+
+RESUME = Ending(
+    command="resume",
+    verb="resuming",
+    help="stop the IDE and resume the waiting job",
+    description=(
+        "Ask the session that waits in the IDE to stop code-server and run the task again "
+        "with its original inputs. Unsaved editor changes are lost."
+    ),
+    question=("Resume the job waiting in {state_dir}? The IDE stops and unsaved changes are lost."),
+    request=_request,
+)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "resume",
-        help="stop the IDE and resume the waiting job",
-        description=(
-            "Ask the session that waits in the IDE to stop code-server and run the task again "
-            "with its original inputs. Unsaved editor changes are lost."
-        ),
-    )
-    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
-    add_location_options(parser)
-    parser.set_defaults(handler=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    state_dir = state_dir_from(args)
-    if not args.yes:
-        if not sys.stdin.isatty():
-            print(
-                "vscode-interactive resume: not resuming: confirmation needed but stdin is not "
-                "a terminal; pass --yes to resume without asking",
-                file=sys.stderr,
-            )
-            return _EXIT_USAGE
-        answer = input(
-            f"Resume the job waiting in {state_dir}? The IDE stops and unsaved changes are "
-            "lost. [y/N] "
-        )
-        if answer.strip().lower() not in ("y", "yes"):
-            print("vscode-interactive resume: cancelled; the IDE keeps running", file=sys.stderr)
-            return _EXIT_DECLINED
-    print(request_resume(state_dir))
-    return 0
+    register_ending(subparsers, RESUME)

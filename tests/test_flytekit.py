@@ -2,8 +2,9 @@
 
 flytekit replaces ``sys.excepthook`` and makes temporary directories when imported, so each
 scenario runs in its own interpreter and this process never imports it. flytekit is in the
-``test`` extra. The tests that need it carry the ``flytekit`` marker and fail, never skip,
-when it is missing. No flytekit release installs on Python 3.13 (every one says
+``test`` extra. The tests that need it use the ``flytekit_installed`` fixture, which gives
+them the ``flytekit`` marker (tests/conftest.py) and fails them, never skips, when it is
+missing. No flytekit release installs on Python 3.13 (every one says
 ``Requires-Python < 3.13``): deselect them there with ``-m "not flytekit"`` (``.ci/run``
 does); the ones about running *without* flytekit run everywhere.
 """
@@ -141,7 +142,6 @@ def pipeline(sizes: list[int]) -> float:
 """
 
 
-@pytest.mark.flytekit
 @pytest.mark.usefixtures("flytekit_installed")
 def test_serialized_task_carries_the_console_link(tmp_path: Path, job_env: dict[str, str]) -> None:
     """flytekit's own translator puts ``link_type: vscode`` and the port into the task
@@ -218,7 +218,6 @@ def local_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, objec
     return last_json(done), workspace
 
 
-@pytest.mark.flytekit
 @pytest.mark.usefixtures("flytekit_installed")
 def test_local_workflow_run_raises_the_task_error_and_starts_nothing(
     local_run: tuple[dict[str, object], Path],
@@ -232,7 +231,6 @@ def test_local_workflow_run_raises_the_task_error_and_starts_nothing(
     assert not StateLayout.for_workspace(workspace).root.exists()
 
 
-@pytest.mark.flytekit
 @pytest.mark.usefixtures("flytekit_installed")
 def test_local_task_call_is_a_plain_call(local_run: tuple[dict[str, object], Path]) -> None:
     """Calling the task itself locally returns the function's value (two calls in all)."""
@@ -241,7 +239,6 @@ def test_local_task_call_is_a_plain_call(local_run: tuple[dict[str, object], Pat
     assert report["calls"] == 2
 
 
-@pytest.mark.flytekit
 @pytest.mark.usefixtures("flytekit_installed")
 def test_explicit_settings_win_over_flytekits_state(
     tmp_path: Path, job_env: dict[str, str]
@@ -363,7 +360,6 @@ def wait_running(layout: StateLayout, process: subprocess.Popen[str]) -> None:
     wait_until(running, timeout=60, what="the session file to say 'running'")
 
 
-@pytest.mark.flytekit
 def test_task_on_a_flyte_cluster_opens_the_ide_and_resumes(
     pod_job: subprocess.Popen[str], tmp_path: Path, job_env: dict[str, str]
 ) -> None:

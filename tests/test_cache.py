@@ -8,7 +8,6 @@ import io
 import logging
 import os
 import sys
-import time
 import types
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,6 +18,7 @@ import platformdirs
 import pytest
 
 from tests.fakes import FakeClock, FakeEnvironment, FakeFetcher
+from tests.waiting import wait_until
 from vscode_interactive import ConfigError
 from vscode_interactive._ports import ByteStream
 from vscode_interactive.cache import (
@@ -518,10 +518,13 @@ def test_a_miss_reclaims_the_leftovers_of_a_zombie(tmp_path: Path) -> None:
 
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
-        deadline = time.monotonic() + 30
-        while Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
-            assert time.monotonic() < deadline, "the child never exited"
-            time.sleep(0.01)
+        wait_until(
+            lambda: (
+                Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+            ),
+            timeout=30,
+            what="the child to exit (a zombie, not reaped)",
+        )
         leftovers = _leftover(tmp_path, "https://example.invalid/other.bin", pid=zombie.pid)
         make_cache(tmp_path, FakeFetcher({URL: DATA})).fetch(URL)
         assert not any(path.exists() for path in leftovers)

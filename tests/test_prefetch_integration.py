@@ -370,6 +370,12 @@ def test_two_jobs_prefetching_share_one_transfer(world: World) -> None:
         )
 
     wait_until(waiting_on_the_lock, timeout=60, what="a background install waiting on the lock")
+    # The lock holder logs nothing before its request reaches the server: wait for it too.
+    wait_until(
+        lambda: True if world.server.count(ARCHIVE) >= 1 else None,
+        timeout=60,
+        what="the lock holder's archive request",
+    )
     assert world.server.count(ARCHIVE) == 1
     gate.set()
     first.logged("code-server was installed in the background")

@@ -363,20 +363,19 @@ def test_two_jobs_prefetching_share_one_transfer(world: World) -> None:
     first.child_pid()
     second.child_pid()
 
-    def waiting_on_the_lock() -> bool | None:
-        logs = (log.read_text(errors="replace") for log in world.prefetch_logs())
-        return (
-            True if any("waiting for another process fetching" in text for text in logs) else None
-        )
+    # The archive's lock, not the extension's (both are fetched at once, and the first job
+    # takes a lock before its request reaches the server): wait for both facts.
+    waiting = f"waiting for another process fetching {world.server.url(ARCHIVE)} "
 
-    wait_until(waiting_on_the_lock, timeout=60, what="a background install waiting on the lock")
-    # The lock holder logs nothing before its request reaches the server: wait for it too.
+    def waiting_on_the_lock() -> bool:
+        logs = [log.read_text(errors="replace") for log in world.prefetch_logs()]
+        return any(waiting in text for text in logs) and world.server.count(ARCHIVE) == 1
+
     wait_until(
-        lambda: True if world.server.count(ARCHIVE) >= 1 else None,
+        waiting_on_the_lock,
         timeout=60,
-        what="the lock holder's archive request",
+        what="one request for the archive and the other install waiting on its lock",
     )
-    assert world.server.count(ARCHIVE) == 1
     gate.set()
     first.logged("code-server was installed in the background")
     second.logged("code-server was installed in the background")

@@ -71,7 +71,7 @@ class Rig:
             argv=["python", "-c", "child"],
         )
         request = PrefetchRequest(VscodeConfig(extension_remote_paths=[]), cache_dir)
-        return Prefetch(request, seams, head_start=head_start).start()
+        return Prefetch(request, lambda: seams, head_start=head_start).start()
 
     def launched(self) -> None:
         """Wait until the child was started."""

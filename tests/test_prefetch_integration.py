@@ -26,12 +26,10 @@ import pytest
 import vscode_interactive
 from tests.artifacts import build_release_archive, build_vsix, read_invocations
 from tests.fake_code_server import HERE as FAKE_CODE_SERVER
-from tests.fakes import FakeEnvironment
 from tests.httpserver import LoopbackServer
 from tests.waiting import kill_leftovers, wait_until, wait_until_gone
-from vscode_interactive import VscodeConfig, ensure_installed
 from vscode_interactive._install._arch import current_arch
-from vscode_interactive._install._prefetch import PrefetchRequest, child_argv, installed_already
+from vscode_interactive._install._prefetch import child_argv
 from vscode_interactive._layout import StateLayout
 from vscode_interactive.cache import Cache
 
@@ -422,21 +420,6 @@ def test_interpreter_exit_kills_and_reaps_a_running_prefetch(world: World) -> No
     assert not Path(f"/proc/{child}").exists()
     assert not world.archive_in_cache()
     gate.set()
-
-
-def test_the_cheap_check_never_downloads_nor_starts_code_server(world: World) -> None:
-    """installed_already: False on a cold cache, True once installed; either way no
-    request reaches the server and code-server is never started by it."""
-    env = FakeEnvironment(world.env())
-    request = PrefetchRequest(VscodeConfig())
-    assert installed_already(request, env) is False
-    assert world.server.count(ARCHIVE) == world.server.count(VSIX) == 0
-    assert read_invocations(world.starts) == []
-    ensure_installed(env=env)
-    starts = len(read_invocations(world.starts))
-    assert installed_already(request, env) is True
-    assert world.server.count(ARCHIVE) == world.server.count(VSIX) == 1
-    assert len(read_invocations(world.starts)) == starts
 
 
 def test_the_child_program_refuses_to_run_without_a_request(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.fakes import FakeEnvironment
 from tests.test_session import FakeSteps, result
-from vscode_interactive import IdleTimeoutError
+from vscode_interactive import ConfigError, IdleTimeoutError
 from vscode_interactive._install._prefetch import BackgroundInstall, PrefetchOutcome
 from vscode_interactive._ports import Environment
 from vscode_interactive._session import Session, SessionConfig
@@ -121,3 +121,18 @@ def test_with_fake_steps_and_no_starter_no_background_thread_runs(tmp_path: Path
     assert "vscode-interactive-prefetch" not in before | {
         thread.name for thread in threading.enumerate()
     }
+
+
+def test_a_prefetch_the_ide_phase_never_joined_is_cancelled(tmp_path: Path) -> None:
+    """The task failed but the IDE phase ended before its install step (here: the workspace
+    is claimed by another session): the prefetch is cancelled, not left running."""
+    steps = FakeSteps(tmp_path, [])
+    steps.refuse_claim = ConfigError("another session holds this workspace")
+    starter = Starter(steps.calls)
+
+    def task() -> int:
+        raise ValueError("boom")
+
+    with pytest.raises(ConfigError):
+        session(tmp_path, steps, starter, run_task_first=True).run(task)
+    assert steps.calls == ["start", "cancel"]

@@ -410,3 +410,21 @@ def test_restoring_gives_a_thread_and_a_process_group_their_levels_back() -> Non
         assert thread_nice == child_nice == main_levels.nice
     else:
         assert thread_nice == child_nice == 19
+
+
+def test_a_child_kept_in_the_session_leads_its_own_group(tmp_path: Path) -> None:
+    """own_session=False: the child leads a process group of its own (so the group can be
+    signalled) but stays in this session (one autogroup: its nice value counts against
+    ours); SIGKILL to the group ends it."""
+    launcher = PopenLauncher(parent_death_signal=False, own_session=False)
+    handle = launcher.launch(
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        env=dict(os.environ),
+        log_path=tmp_path / "child.log",
+    )
+    try:
+        assert os.getpgid(handle.pid) == handle.pid != os.getpgrp()
+        assert os.getsid(handle.pid) == os.getsid(0)
+    finally:
+        handle.signal_group(signal.SIGKILL)
+        assert handle.wait(30) == -signal.SIGKILL

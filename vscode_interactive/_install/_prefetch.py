@@ -6,9 +6,9 @@ before the IDE's URL appears. A session therefore starts a :class:`Prefetch` bef
 calls the function:
 
 1. a daemon thread waits ``head_start`` seconds (a function that returns sooner costs
-   nothing more), then checks cheaply whether anything is missing: ``ensure_installed``
-   with a store that serves only cache hits and a runner that refuses to start anything
-   (the warm path: no request, no process);
+   nothing more), then checks cheaply whether anything is missing
+   (:func:`._warm.installed_already`: the warm path of ``ensure_installed``, no request,
+   no process);
 2. if something is missing, the thread lowers its own CPU and I/O priority (the
    :class:`~vscode_interactive._ports.Priorities` seam) and starts the install in a child
    process (:mod:`._prefetch_child`), which inherits them. The download, the sha256, the
@@ -32,24 +32,22 @@ Then exactly one of:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from .._errors import ConfigError, NotCachedError
-from ..cache._config import OFFLINE_ENV
+from .._errors import ConfigError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .._ports import (
         Clock,
-        CommandResult,
         Environment,
         Priorities,
         PriorityLevels,
@@ -68,7 +66,6 @@ __all__ = [
     "PrefetchRequest",
     "PrefetchSeams",
     "child_argv",
-    "installed_already",
     "prefetch_wanted",
     "start_prefetch",
 ]
@@ -119,6 +116,8 @@ class PrefetchRequest:
     cache_dir: str | None = None
 
     def to_json(self, parent: int) -> str:
+        import json
+
         return json.dumps(
             {"parent": parent, "vscode": asdict(self.vscode), "cache": self.cache_dir}
         )
@@ -157,13 +156,22 @@ class BackgroundInstall(Protocol):
 
 
 class Prefetch:
-    """One background install; see the module docstring. Build it, then :meth:`start`."""
+    """One background install; see the module docstring. Build it, then :meth:`start`.
+
+    ``seams`` makes its effects; it is called in the thread, after the head start, so the
+    caller's thread pays for no import.
+    """
 
     def __init__(
-        self, request: PrefetchRequest, seams: PrefetchSeams, *, head_start: float = HEAD_START
+        self,
+        request: PrefetchRequest,
+        seams: Callable[[], PrefetchSeams],
+        *,
+        head_start: float = HEAD_START,
     ) -> None:
         self._request = request
-        self._seams = seams
+        self._make_seams = seams
+        self._seams: PrefetchSeams | None = None
         self._head_start = head_start
         self._lock = threading.Lock()
         self._go = threading.Event()  # ends the head start early (failure or cancel)
@@ -174,13 +182,12 @@ class Prefetch:
         self._levels: PriorityLevels | None = None
         self._child: ProcessHandle | None = None
         self._log: Path | None = None
-        self._started_at = 0.0
+        self._launched_at = 0.0
         self.outcome: PrefetchOutcome = "running"
         self.detail = ""
         """Why it failed (the child's last lines, or the error), for the one log line."""
 
     def start(self) -> Prefetch:
-        self._started_at = self._seams.clock.monotonic()
         _register(self)
         thread = threading.Thread(target=self._run, name="vscode-interactive-prefetch")
         thread.daemon = True
@@ -218,11 +225,11 @@ class Prefetch:
             if self._hurried:
                 return
             self._hurried = True
-            levels, tid, child = self._levels, self._tid, self._child
-            if levels is not None and tid is not None:
-                self._seams.priorities.restore(tid, levels)
-            if levels is not None and child is not None:
-                self._seams.priorities.restore_group(child.pid, levels)
+            levels, tid, child, seams = self._levels, self._tid, self._child, self._seams
+            if seams is not None and levels is not None and tid is not None:
+                seams.priorities.restore(tid, levels)
+            if seams is not None and levels is not None and child is not None:
+                seams.priorities.restore_group(child.pid, levels)
         self._go.set()
 
     def _last_line(self) -> str:
@@ -252,9 +259,11 @@ class Prefetch:
         self._go.wait(self._head_start)
         if self._cancelled:
             return "cancelled", ""
-        if self._seams.check():
+        seams = self._make_seams()
+        self._seams = seams
+        if seams.check():
             return "present", ""
-        child, failure = self._launch()
+        child, failure = self._launch(seams)
         if child is None:
             return ("failed", failure) if failure else ("cancelled", "")
         logger.info(
@@ -272,11 +281,10 @@ class Prefetch:
         tail = read_log_tail(self._log, lines=8) if self._log is not None else ""
         return "failed", f"exit code {code}: {tail or '(no output)'}"
 
-    def _launch(self) -> tuple[ProcessHandle | None, str]:
+    def _launch(self, seams: PrefetchSeams) -> tuple[ProcessHandle | None, str]:
         """Lower this thread's priorities and start the child (it inherits them); under
         the lock, so a cancel or a hurry sees either no child or the started one. No
         child and no reason: it was cancelled."""
-        seams = self._seams
         with self._lock:
             if self._cancelled:
                 return None, ""
@@ -284,6 +292,7 @@ class Prefetch:
             if not self._hurried:
                 self._levels = seams.priorities.lower(self._tid)
             self._log = seams.log_file()
+            self._launched_at = seams.clock.monotonic()
             env = {**seams.env.snapshot(), ENV_REQUEST: self._request.to_json(os.getpid())}
             try:
                 self._child = seams.launcher.launch(seams.argv, env=env, log_path=self._log)
@@ -292,7 +301,8 @@ class Prefetch:
             return self._child, ""
 
     def _finish(self, outcome: PrefetchOutcome, detail: str = "") -> None:
-        elapsed = self._seams.clock.monotonic() - self._started_at
+        seams = self._seams
+        elapsed = seams.clock.monotonic() - self._launched_at if seams is not None else 0.0
         with self._lock:
             # A killed child fails; that is the cancel, not a failure to report.
             self.outcome = "cancelled" if self._cancelled and outcome == "failed" else outcome
@@ -360,83 +370,40 @@ def _at_exit() -> None:
 # -- the real wiring ----------------------------------------------------------------------
 
 
-class _Refused(Exception):
-    """The warm-path check would have had to start a command."""
+def real_seams(request: PrefetchRequest, env: Environment) -> PrefetchSeams:
+    """The real effects (built in the prefetch thread: the imports are paid there)."""
+    from pathlib import Path
 
-
-class _NoCommands:
-    """A :class:`CommandRunner` that refuses: starting code-server means "not warm"."""
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
-        timeout: float | None = None,
-    ) -> CommandResult:
-        raise _Refused(argv[0] if argv else "")
-
-
-class _Offline:
-    """The environment with ``$VSCODE_INTERACTIVE_OFFLINE=1``: the cache serves hits only."""
-
-    def __init__(self, env: Environment) -> None:
-        self._env = env
-
-    def get(self, name: str) -> str | None:
-        return "1" if name == OFFLINE_ENV else self._env.get(name)
-
-    def snapshot(self) -> dict[str, str]:
-        return {**self._env.snapshot(), OFFLINE_ENV: "1"}
-
-
-def installed_already(request: PrefetchRequest, env: Environment) -> bool:
-    """Whether the session's install would find everything in place: ``ensure_installed``
-    as the session calls it, but with the cache offline and no command allowed, so it
-    never downloads nor starts anything (a millisecond or two once imported)."""
-    from ..cache import Cache
-    from ._ensure import ensure_installed
-
-    offline = _Offline(env)
-    cache = None if request.cache_dir is None else Cache(request.cache_dir, env=offline)
-    try:
-        ensure_installed(request.vscode, cache=cache, env=offline, runner=_NoCommands())
-    except (NotCachedError, _Refused):
-        return False
-    return True
-
-
-def real_seams(request: PrefetchRequest, env: Environment) -> PrefetchSeams | None:
-    """The real effects, or None when this interpreter cannot start a child of itself."""
-    if not sys.executable:
-        logger.info("no background install: sys.executable is empty in this interpreter")
-        return None
     from .._system._files import private_temp_file
     from .._system._os import SystemClock, ThreadPriorities
     from .._system._processes import PopenLauncher
+    from ._warm import installed_already
 
     package_parent = Path(__file__).resolve().parent.parent.parent
     return PrefetchSeams(
         priorities=ThreadPriorities(),
         # The child sets its own parent-death signal, so it is spawned without copying
-        # this process's memory map.
-        launcher=PopenLauncher(parent_death_signal=False),
+        # this process's memory map; it stays in the job's session, where its nice value
+        # counts against the job's (a new session is a new autogroup: an equal).
+        launcher=PopenLauncher(parent_death_signal=False, own_session=False),
         env=env,
         clock=SystemClock(),
-        check=lambda: installed_already(request, env),
+        check=lambda: installed_already(request.vscode, request.cache_dir, env),
         log_file=lambda: private_temp_file("vscode-interactive-prefetch-", ".log"),
         argv=child_argv(sys.executable, package_parent),
     )
 
 
 def start_prefetch(config: SessionConfig, env: Environment) -> Prefetch | None:
-    """Start the background install of a session, or None when it is not wanted."""
+    """Start the background install of a session, or None when it is not wanted (or this
+    interpreter cannot start a child of itself: an empty ``sys.executable``)."""
     if not prefetch_wanted(
         config.prefetch, run_task_first=config.run_task_first, env_value=env.get(ENV_PREFETCH)
     ):
         return None
+    if not sys.executable:
+        logger.info("no background install: sys.executable is empty in this interpreter")
+        return None
     cache_dir = None if config.cache_dir is None else str(config.cache_dir)
     request = PrefetchRequest(config.vscode, cache_dir)
-    seams = real_seams(request, env)
-    return Prefetch(request, seams).start() if seams is not None else None
+    return Prefetch(request, lambda: real_seams(request, env)).start()

@@ -171,6 +171,9 @@ class Session:
                 )
             return self._rounds(fn, args, kwargs, failure, call=call, interrupts=interrupts)
         finally:
+            prefetch, self._prefetch = self._prefetch, None
+            if prefetch is not None:  # never joined: a parked rank, a refused claim
+                prefetch.cancel()
             edits, self._edits = self._edits, None  # a later run records its own edits
             if edits is not None:
                 edits.close()

@@ -253,21 +253,17 @@ _SESSION_LEVELS = PriorityLevels(nice=0, io=4)
 
 
 class FakePriorities:
-    """Records every change; ``lower`` answers ``levels`` (None: "not allowed here")."""
+    """Records every change; ``lower_group`` answers ``levels`` (None: "not allowed")."""
 
     def __init__(self, levels: PriorityLevels | None = _SESSION_LEVELS) -> None:
         self.levels = levels
         self.calls: list[tuple[str, int, PriorityLevels | None]] = []
         self._lock = threading.Lock()
 
-    def lower(self, tid: int) -> PriorityLevels | None:
+    def lower_group(self, pgid: int) -> PriorityLevels | None:
         with self._lock:
-            self.calls.append(("lower", tid, None))
+            self.calls.append(("lower_group", pgid, None))
         return self.levels
-
-    def restore(self, tid: int, levels: PriorityLevels) -> None:
-        with self._lock:
-            self.calls.append(("restore", tid, levels))
 
     def restore_group(self, pgid: int, levels: PriorityLevels) -> None:
         with self._lock:

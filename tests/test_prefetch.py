@@ -60,7 +60,9 @@ class Rig:
         self.logs.append(path)
         return path
 
-    def prefetch(self, head_start: float = 0.0, cache_dir: str | None = None) -> Prefetch:
+    def prefetch(
+        self, head_start: float = 0.0, cache_dir: str | None = None, look_every: float = 0.01
+    ) -> Prefetch:
         seams = PrefetchSeams(
             priorities=self.priorities,
             launcher=self.launcher,
@@ -71,7 +73,9 @@ class Rig:
             argv=["python", "-c", "child"],
         )
         request = PrefetchRequest(VscodeConfig(extension_remote_paths=[]), cache_dir)
-        return Prefetch(request, lambda: seams, head_start=head_start).start()
+        return Prefetch(
+            request, lambda: seams, head_start=head_start, look_every=look_every
+        ).start()
 
     def launched(self) -> None:
         """Wait until the child was started."""
@@ -129,8 +133,8 @@ def test_nothing_missing_means_no_process_and_no_priority_change(rig: Rig) -> No
 
 
 def test_something_missing_starts_the_child_at_low_priority(rig: Rig) -> None:
-    """The thread lowers its own priorities (its tid, not the caller's), then starts the
-    child with the request in its environment and a log file; exit 0 means installed."""
+    """The child gets the request in its environment and a log file, and its whole group
+    the lowest priorities (the job's own threads keep theirs); exit 0 means installed."""
     prefetch = rig.prefetch(cache_dir="/cache")
     rig.launched()
     (launch,) = rig.launcher.launches
@@ -141,8 +145,7 @@ def test_something_missing_starts_the_child_at_low_priority(rig: Rig) -> None:
     assert request["cache"] == "/cache"
     assert request["vscode"]["extension_remote_paths"] == []
     assert launch.env["HOME"] == str(rig.tmp)
-    ((kind, tid, _),) = rig.priorities.calls
-    assert kind == "lower" and tid != threading.get_native_id()
+    assert rig.priorities.calls == [("lower_group", rig.process.pid, None)]
     rig.process.exit(0)
     assert finished(prefetch) == "installed"
     assert not rig.logs[0].exists()
@@ -212,17 +215,16 @@ def test_a_child_that_cannot_start_is_a_failure(rig: Rig) -> None:
 
 
 def test_join_gives_the_priorities_back_and_waits_for_the_child(rig: Rig) -> None:
-    """The task failed: join restores what ``lower`` reported on the thread and on the
-    child's whole group, then returns when the child is done."""
+    """The task failed: join gives the child's whole group back what ``lower_group``
+    reported, then returns when the child is done."""
     prefetch = rig.prefetch()
     rig.launched()
     threading.Timer(0.05, rig.process.exit, args=(0,)).start()
     assert prefetch.join() == "installed"
-    levels = PriorityLevels(nice=0, io=4)
-    lowered_tid = rig.priorities.calls[0][1]
-    assert rig.priorities.calls[1:] == [
-        ("restore", lowered_tid, levels),
-        ("restore_group", rig.process.pid, levels),
+    pid = rig.process.pid
+    assert rig.priorities.calls == [
+        ("lower_group", pid, None),
+        ("restore_group", pid, PriorityLevels(nice=0, io=4)),
     ]
 
 
@@ -241,13 +243,13 @@ def test_join_during_the_head_start_installs_at_once_at_full_priority(rig: Rig) 
 
 
 def test_where_priorities_cannot_change_join_restores_nothing(rig: Rig) -> None:
-    """``lower`` answering None (not Linux, not allowed) means nothing to restore later."""
+    """``lower_group`` answering None (not Linux, not allowed): nothing to restore later."""
     rig.priorities = FakePriorities(levels=None)
     prefetch = rig.prefetch()
     rig.launched()
     threading.Timer(0.05, rig.process.exit, args=(0,)).start()
     assert prefetch.join() == "installed"
-    assert [call[0] for call in rig.priorities.calls] == ["lower"]
+    assert [call[0] for call in rig.priorities.calls] == ["lower_group"]
 
 
 def test_cancel_after_the_end_changes_nothing(rig: Rig) -> None:
@@ -266,3 +268,15 @@ def test_child_argv_runs_this_package_from_where_it_lives(tmp_path: Path) -> Non
     assert argv[:2] == ["/usr/bin/python3", "-c"]
     assert repr(str(tmp_path)) in argv[2]
     assert "vscode_interactive._install._prefetch_child" in argv[2]
+
+
+def test_while_the_task_runs_the_child_is_looked_at_rarely_and_join_looks_at_once(
+    rig: Rig,
+) -> None:
+    """The thread looks at the child only every ``look_every`` seconds (each look takes
+    the job's GIL); a failure's join wakes it, so an install that ended is seen at once."""
+    prefetch = rig.prefetch(look_every=3600)
+    rig.launched()
+    rig.process.exit(0)
+    assert not prefetch._done.wait(0.2)  # not looked at yet
+    assert prefetch.join() == "installed"

@@ -10,9 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
@@ -26,11 +25,11 @@ from vscode_interactive._system._network import (
     UrllibHealthProbe,
 )
 from vscode_interactive._system._os import (
+    GroupPriorities,
     OsEnvironment,
     PipeWakeup,
     SignalInterrupts,
     SystemClock,
-    ThreadPriorities,
 )
 from vscode_interactive._system._processes import (
     PopenLauncher,
@@ -39,8 +38,6 @@ from vscode_interactive._system._processes import (
 )
 
 pytestmark = pytest.mark.integration
-
-T = TypeVar("T")
 
 
 class _Healthz(http.server.BaseHTTPRequestHandler):
@@ -330,7 +327,7 @@ def test_uploader_writes_through_fsspec_for_other_urls(tmp_path: Path) -> None:
         memory.rm("/test-uploader", recursive=True)
 
 
-# -- ThreadPriorities: per-thread nice and I/O priority (Linux) ------------------------------
+# -- GroupPriorities: nice and I/O priority of a process group (Linux) ----------------------
 
 
 def _ioprio(tid: int) -> int:
@@ -342,74 +339,72 @@ def _ioprio(tid: int) -> int:
     return value
 
 
-def _in_thread(work: Callable[[], T]) -> T:
-    """Run ``work`` in a new thread and return what it returned."""
-    box: list[T] = []
-    thread = threading.Thread(target=lambda: box.append(work()))
-    thread.start()
-    thread.join(30)
-    return box[0]
+def _thread_nices(pid: int) -> list[int]:
+    """The nice value of every thread of process ``pid``."""
+    return [
+        int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
+        for task in Path(f"/proc/{pid}/task").iterdir()
+    ]
 
 
-def test_lowering_a_thread_changes_it_alone_and_what_it_starts_inherits() -> None:
-    """lower(tid) gives that thread nice 19 and the idle I/O class and returns what it had;
-    a thread and a process it starts afterwards inherit both; the caller is untouched."""
-    priorities = ThreadPriorities()
-    main_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    def work() -> tuple[object, int, int, int, str]:
-        tid = threading.get_native_id()
-        before = priorities.lower(tid)
-        inner = _in_thread(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        child = subprocess.run(
-            [sys.executable, "-c", "import os; print(os.getpriority(os.PRIO_PROCESS, 0))"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return before, os.getpriority(os.PRIO_PROCESS, tid), _ioprio(tid) >> 13, inner, child
-
-    before, nice, io_class, inner, child = _in_thread(work)
-    assert before == PriorityLevels(nice=main_nice, io=_ioprio(threading.get_native_id()))
-    assert nice == 19 and io_class == 3  # IOPRIO_CLASS_IDLE
-    assert inner == 19 and child == "19"
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_nice
+_THREADED_CHILD = """
+import os, sys, threading, time
+ready = threading.Event()
+def later():
+    ready.wait()
+    print(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), flush=True)
+    time.sleep(60)
+threading.Thread(target=later, daemon=True).start()
+sys.stdin.readline()  # the test lowers the group, then says go
+ready.set()
+time.sleep(60)
+"""
 
 
-def test_restoring_gives_a_thread_and_a_process_group_their_levels_back() -> None:
-    """restore(tid) and restore_group(pgid) put back the levels lower() reported (as root;
-    without the privilege to raise a nice value it stays low and nothing is raised)."""
-    priorities = ThreadPriorities()
-
-    def work() -> tuple[int, int, int]:
-        tid = threading.get_native_id()
-        levels = priorities.lower(tid)
-        assert levels is not None
-        child = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
-        )
+def test_lowering_a_group_reaches_every_thread_and_what_starts_later() -> None:
+    """lower_group gives every thread of the group nice 19 and the idle I/O class and returns
+    what its leader had; a thread it starts afterwards inherits it; we are untouched."""
+    ours = PriorityLevels(os.getpriority(os.PRIO_PROCESS, 0), _ioprio(os.getpid()))
+    with subprocess.Popen(
+        [sys.executable, "-c", _THREADED_CHILD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as child:
+        assert child.stdin is not None and child.stdout is not None
         try:
-            priorities.restore(tid, levels)
-            priorities.restore_group(child.pid, levels)
-            return (
-                os.getpriority(os.PRIO_PROCESS, tid),
-                os.getpriority(os.PRIO_PROCESS, child.pid),
-                _ioprio(child.pid),
-            )
+            wait_until(lambda: len(_thread_nices(child.pid)) == 2, timeout=30, what="two threads")
+            before = GroupPriorities().lower_group(child.pid)
+            assert before == ours
+            assert _thread_nices(child.pid) == [19, 19]
+            assert _ioprio(child.pid) >> 13 == 3  # IOPRIO_CLASS_IDLE
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            assert child.stdout.readline().strip() == "19"
+            assert os.getpriority(os.PRIO_PROCESS, 0) == ours.nice
+            assert _ioprio(os.getpid()) == ours.io
         finally:
             child.kill()
-            child.wait()
 
-    main_levels = PriorityLevels(
-        os.getpriority(os.PRIO_PROCESS, threading.get_native_id()),
-        _ioprio(threading.get_native_id()),
+
+def test_restoring_gives_a_group_its_levels_back() -> None:
+    """restore_group puts back the levels lower_group reported (as root; without the
+    privilege to raise a nice value it stays low, and nothing is raised)."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
     )
-    thread_nice, child_nice, child_io = _in_thread(work)
-    assert child_io == main_levels.io  # the I/O class may always be raised back
-    if os.geteuid() == 0:
-        assert thread_nice == child_nice == main_levels.nice
-    else:
-        assert thread_nice == child_nice == 19
+    try:
+        priorities = GroupPriorities()
+        levels = priorities.lower_group(child.pid)
+        assert levels is not None
+        priorities.restore_group(child.pid, levels)
+        assert _ioprio(child.pid) == levels.io  # the I/O class may always be raised back
+        nice = os.getpriority(os.PRIO_PROCESS, child.pid)
+        assert nice == (levels.nice if os.geteuid() == 0 else 19)
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_a_child_kept_in_the_session_leads_its_own_group(tmp_path: Path) -> None:

@@ -252,7 +252,7 @@ class PortAllocator(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class PriorityLevels:
-    """A thread's scheduling priorities: its nice value and its I/O priority (the raw
+    """A process's scheduling priorities: its nice value and its I/O priority (the raw
     ``ioprio`` value, class and level; None where it cannot be read)."""
 
     nice: int
@@ -260,20 +260,16 @@ class PriorityLevels:
 
 
 class Priorities(Protocol):
-    """CPU and I/O priority of this process's threads and of process groups it started.
+    """CPU and I/O priority of a process group this process started.
 
     Everything is best effort: where the OS does not allow a change (raising a priority
-    without privilege, another platform) nothing happens and nothing is raised. What a
-    thread starts after being lowered (threads, processes) inherits its priorities.
+    without privilege, another platform) nothing happens and nothing is raised. Threads
+    and processes the group starts later inherit what it has.
     """
 
-    def lower(self, tid: int) -> PriorityLevels | None:
-        """Give thread ``tid`` of this process the lowest CPU and I/O priority; return
-        what it had before, or None when nothing could be changed."""
-        ...
-
-    def restore(self, tid: int, levels: PriorityLevels) -> None:
-        """Give thread ``tid`` back ``levels``."""
+    def lower_group(self, pgid: int) -> PriorityLevels | None:
+        """Give every thread of every process in group ``pgid`` the lowest CPU and I/O
+        priority; return what its leader had before, or None when nothing changed."""
         ...
 
     def restore_group(self, pgid: int, levels: PriorityLevels) -> None:

@@ -9,13 +9,15 @@ calls the function:
    nothing more), then checks cheaply whether anything is missing
    (:func:`._warm.installed_already`: the warm path of ``ensure_installed``, no request,
    no process);
-2. if something is missing, the thread lowers its own CPU and I/O priority (the
-   :class:`~vscode_interactive._ports.Priorities` seam) and starts the install in a child
-   process (:mod:`._prefetch_child`), which inherits them. The download, the sha256, the
-   extraction and the extension install happen there, so they never hold the job's GIL;
-   the thread only waits for the child. (The thread lowers itself only then: a thread at
-   nice 19 that holds the GIL while the scheduler passes it over would stall the job's
-   own thread.)
+2. if something is missing, the thread starts the install in a child process
+   (:mod:`._prefetch_child`) in a process group of its own and gives that whole group the
+   lowest CPU and I/O priority (the :class:`~vscode_interactive._ports.Priorities` seam).
+   The download, the sha256, the extraction and the extension install happen there, so
+   they never hold the job's GIL. The thread keeps the job's priority and looks at the
+   child once a second: a low-priority thread of the job would hold up the job's own
+   thread every time it waits for the GIL and the scheduler passes it over (measured: a
+   CPU-bound task up to 2x slower), and frequent polling would cost a GIL hand-over each
+   time.
 
 Then exactly one of:
 
@@ -34,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -77,6 +78,8 @@ ENV_PREFETCH = "VSCODE_INTERACTIVE_PREFETCH"
 #: How the child learns what to install (JSON; removed from its environment at once).
 ENV_REQUEST = "VSCODE_INTERACTIVE_PREFETCH_REQUEST"
 HEAD_START = 1.0
+LOOK_EVERY = 1.0
+_LOOK_WHEN_WAITED = 0.05
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _PROGRESS_EVERY = 10.0
@@ -168,17 +171,18 @@ class Prefetch:
         seams: Callable[[], PrefetchSeams],
         *,
         head_start: float = HEAD_START,
+        look_every: float = LOOK_EVERY,
     ) -> None:
         self._request = request
         self._make_seams = seams
         self._seams: PrefetchSeams | None = None
         self._head_start = head_start
+        self._look_every = look_every
         self._lock = threading.Lock()
-        self._go = threading.Event()  # ends the head start early (failure or cancel)
+        self._go = threading.Event()  # set by a failure or a cancel: stop waiting, act now
         self._done = threading.Event()
         self._cancelled = False
         self._hurried = False
-        self._tid: int | None = None
         self._levels: PriorityLevels | None = None
         self._child: ProcessHandle | None = None
         self._log: Path | None = None
@@ -205,6 +209,8 @@ class Prefetch:
             child = self._child
         self._go.set()
         if child is not None:
+            import signal  # loaded already: starting the child imported subprocess
+
             child.signal_group(signal.SIGKILL)
 
     def join(self) -> PrefetchOutcome:
@@ -225,9 +231,7 @@ class Prefetch:
             if self._hurried:
                 return
             self._hurried = True
-            levels, tid, child, seams = self._levels, self._tid, self._child, self._seams
-            if seams is not None and levels is not None and tid is not None:
-                seams.priorities.restore(tid, levels)
+            levels, child, seams = self._levels, self._child, self._seams
             if seams is not None and levels is not None and child is not None:
                 seams.priorities.restore_group(child.pid, levels)
         self._go.set()
@@ -271,9 +275,12 @@ class Prefetch:
             "lowest CPU and I/O priority)",
             child.pid,
         )
-        code = None
+        code = child.poll()
         while code is None:
-            code = child.wait(3600.0)
+            # Once a second while the task runs (each look takes the GIL); often once it
+            # failed and the session waits for the install.
+            self._go.wait(_LOOK_WHEN_WAITED if self._hurried else self._look_every)
+            code = child.poll()
         if code == 0:
             return "installed", ""
         from .._system._files import read_log_tail
@@ -282,15 +289,12 @@ class Prefetch:
         return "failed", f"exit code {code}: {tail or '(no output)'}"
 
     def _launch(self, seams: PrefetchSeams) -> tuple[ProcessHandle | None, str]:
-        """Lower this thread's priorities and start the child (it inherits them); under
-        the lock, so a cancel or a hurry sees either no child or the started one. No
-        child and no reason: it was cancelled."""
+        """Start the child and lower its group's priorities (all its threads, and what they
+        start later, inherit them); under the lock, so a cancel or a hurry sees either no
+        child or the started, lowered one. No child and no reason: it was cancelled."""
         with self._lock:
             if self._cancelled:
                 return None, ""
-            self._tid = threading.get_native_id()
-            if not self._hurried:
-                self._levels = seams.priorities.lower(self._tid)
             self._log = seams.log_file()
             self._launched_at = seams.clock.monotonic()
             env = {**seams.env.snapshot(), ENV_REQUEST: self._request.to_json(os.getpid())}
@@ -298,6 +302,8 @@ class Prefetch:
                 self._child = seams.launcher.launch(seams.argv, env=env, log_path=self._log)
             except OSError as error:
                 return None, f"cannot start {seams.argv[0]}: {error}"
+            if not self._hurried:
+                self._levels = seams.priorities.lower_group(self._child.pid)
             return self._child, ""
 
     def _finish(self, outcome: PrefetchOutcome, detail: str = "") -> None:
@@ -375,13 +381,13 @@ def real_seams(request: PrefetchRequest, env: Environment) -> PrefetchSeams:
     from pathlib import Path
 
     from .._system._files import private_temp_file
-    from .._system._os import SystemClock, ThreadPriorities
+    from .._system._os import GroupPriorities, SystemClock
     from .._system._processes import PopenLauncher
     from ._warm import installed_already
 
     package_parent = Path(__file__).resolve().parent.parent.parent
     return PrefetchSeams(
-        priorities=ThreadPriorities(),
+        priorities=GroupPriorities(),
         # The child sets its own parent-death signal, so it is spawned without copying
         # this process's memory map; it stays in the job's session, where its nice value
         # counts against the job's (a new session is a new autogroup: an equal).

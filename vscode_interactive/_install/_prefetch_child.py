@@ -3,9 +3,10 @@
 It reads its request from ``$VSCODE_INTERACTIVE_PREFETCH_REQUEST`` (and removes it, so
 code-server never sees it), makes sure it dies with the job, then calls
 ``ensure_installed`` exactly as the session's install step does, with the same cache.
-It leads its own process group and inherits the starting thread's low CPU and I/O
-priority. Its output (the cache's progress lines, errors) goes to a private log file the
-job reads only if the install fails.
+It leads its own process group (in the job's session), which the job gives the lowest CPU
+and I/O priority right after starting it; what it starts inherits that. Its output (the
+cache's progress lines, errors) goes to a private log file the job reads only if the
+install fails.
 
 Dying with the job: Linux sends it SIGTERM when the thread that started it ends (the job
 was killed), and its handler kills the whole group with SIGKILL, including a running

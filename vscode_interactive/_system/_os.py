@@ -19,11 +19,11 @@ if TYPE_CHECKING:
     from .._ports import PriorityLevels
 
 __all__ = [
+    "GroupPriorities",
     "OsEnvironment",
     "PipeWakeup",
     "SignalInterrupts",
     "SystemClock",
-    "ThreadPriorities",
     "prepend_to_path",
 ]
 
@@ -108,8 +108,9 @@ class PipeWakeup:
                 os.close(fd)
 
 
-# Linux: nice values and I/O priorities belong to each thread (task), and a thread or
-# process started by a thread inherits both. ioprio_set/ioprio_get have no libc wrapper.
+# Linux: nice values and I/O priorities belong to each thread (task); a thread or process
+# started by a thread inherits both; the PGRP forms of setpriority and ioprio_set change
+# every thread of every process in a group. ioprio_set/ioprio_get have no libc wrapper.
 _NICE_LOWEST = 19
 _IOPRIO_WHO_PROCESS = 1  # "process" means one task (thread) here
 _IOPRIO_WHO_PGRP = 2
@@ -117,11 +118,10 @@ _IOPRIO_IDLE = 3 << 13  # class IDLE: I/O only when the disk has nothing else to
 _IOPRIO_SYSCALLS = {"x86_64": (251, 252), "aarch64": (30, 31), "arm64": (30, 31)}
 
 
-class ThreadPriorities:
-    """Per-thread CPU (nice) and I/O priority on Linux; does nothing elsewhere.
+class GroupPriorities:
+    """CPU (nice) and I/O priority of a process group, on Linux; nothing elsewhere.
 
-    ``os.setpriority(PRIO_PROCESS, tid)`` changes one thread on Linux (on other systems
-    the same call would change the whole process, so it is not made there). The I/O
+    ``os.setpriority(PRIO_PGRP, pgid)`` reaches every thread of the group on Linux; the I/O
     priority goes through the ``ioprio_set`` system call via ctypes on x86_64 and arm64.
     Every failure (no privilege to raise a priority back, a seccomp filter) is ignored.
     """
@@ -151,41 +151,33 @@ class ThreadPriorities:
             self._syscall = function
         return self._syscall
 
-    def _io_get(self, tid: int) -> int | None:
+    def _io_get(self, pid: int) -> int | None:
         syscall = self._io()
         if syscall is None or self._numbers is None:
             return None
-        value = syscall(self._numbers[1], _IOPRIO_WHO_PROCESS, tid)
+        value = syscall(self._numbers[1], _IOPRIO_WHO_PROCESS, pid)
         return value if value >= 0 else None
 
-    def _io_set(self, which: int, who: int, value: int) -> None:
+    def _io_set_group(self, pgid: int, value: int) -> None:
         syscall = self._io()
         if syscall is not None and self._numbers is not None:
-            syscall(self._numbers[0], which, who, value)  # -1 (EPERM...) is ignored
+            syscall(self._numbers[0], _IOPRIO_WHO_PGRP, pgid, value)  # -1 (EPERM) ignored
 
-    def lower(self, tid: int) -> PriorityLevels | None:
+    def lower_group(self, pgid: int) -> PriorityLevels | None:
         if not self._linux:
             return None
         try:
-            nice = os.getpriority(os.PRIO_PROCESS, tid)
+            nice = os.getpriority(os.PRIO_PROCESS, pgid)  # the group's leader
         except OSError:
             return None
-        io = self._io_get(tid)
+        io = self._io_get(pgid)
         with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, tid, _NICE_LOWEST)
+            os.setpriority(os.PRIO_PGRP, pgid, _NICE_LOWEST)
         if io is not None:
-            self._io_set(_IOPRIO_WHO_PROCESS, tid, _IOPRIO_IDLE)
+            self._io_set_group(pgid, _IOPRIO_IDLE)
         from .._ports import PriorityLevels
 
         return PriorityLevels(nice, io)
-
-    def restore(self, tid: int, levels: PriorityLevels) -> None:
-        if not self._linux:
-            return
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, tid, levels.nice)
-        if levels.io is not None:
-            self._io_set(_IOPRIO_WHO_PROCESS, tid, levels.io)
 
     def restore_group(self, pgid: int, levels: PriorityLevels) -> None:
         if not self._linux:
@@ -193,7 +185,7 @@ class ThreadPriorities:
         with contextlib.suppress(OSError):
             os.setpriority(os.PRIO_PGRP, pgid, levels.nice)
         if levels.io is not None:
-            self._io_set(_IOPRIO_WHO_PGRP, pgid, levels.io)
+            self._io_set_group(pgid, levels.io)
 
 
 def prepend_to_path(directory: Path) -> None:

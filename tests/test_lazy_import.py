@@ -21,6 +21,8 @@ _LATE_MODULES = (
     "concurrent.futures",
     "vscode_interactive.cache",
     "vscode_interactive._install._ensure",
+    "vscode_interactive._install._executable",
+    "vscode_interactive._install._extension_install",
     "vscode_interactive._supervision._supervisor",
     "vscode_interactive._supervision._server",
     "vscode_interactive._supervision._policy",

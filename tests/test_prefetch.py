@@ -18,14 +18,14 @@ import pytest
 
 from tests.fakes import FakeClock, FakeEnvironment, FakeLauncher, FakePriorities, WaitedProcess
 from vscode_interactive import ConfigError, VscodeConfig
-from vscode_interactive._install._prefetch import (
+from vscode_interactive._install._prefetch import Prefetch
+from vscode_interactive._install._prefetch_request import (
     ENV_REQUEST,
-    Prefetch,
     PrefetchRequest,
-    PrefetchSeams,
     child_argv,
     prefetch_wanted,
 )
+from vscode_interactive._install._prefetch_seams import PrefetchSeams
 from vscode_interactive._ports import PriorityLevels
 
 WAIT = 10.0  # seconds a test waits for the thread, at most

@@ -29,7 +29,7 @@ from tests.fake_code_server import HERE as FAKE_CODE_SERVER
 from tests.httpserver import LoopbackServer
 from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive._install._arch import current_arch
-from vscode_interactive._install._prefetch import child_argv
+from vscode_interactive._install._prefetch_request import child_argv
 from vscode_interactive._layout import StateLayout
 from vscode_interactive.cache import Cache
 

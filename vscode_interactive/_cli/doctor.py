@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from .._errors import VscodeInteractiveError
 from .._install._arch import current_arch
 from .._install._config import ENV_CODE_SERVER_URL, VscodeConfig, resolve_sources
-from .._install._ensure import EXECUTABLE_NAME
+from .._install._executable import EXECUTABLE_NAME
 from .._install._locations import resolve_locations, which_in
 from .._ports import Environment, PortAllocator
 

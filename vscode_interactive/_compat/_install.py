@@ -28,7 +28,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .._install._config import VscodeConfig
-from .._install._ensure import EXECUTABLE_NAME, default_store, ensure_installed
+from .._install._ensure import default_store, ensure_installed
+from .._install._executable import EXECUTABLE_NAME
 from .._install._extensions import (
     ExtensionIdentity,
     identity_from_name,

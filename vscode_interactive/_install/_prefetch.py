@@ -28,8 +28,12 @@ Then exactly one of:
   session had (where the OS allows it) and waits; the session's own install step then
   finds everything in place, or, if the prefetch failed (logged once), installs as it
   always did. The child uses the same cache (and its lock), so there is one download.
-* the interpreter exits: an exit hook kills and reaps a child still running. If the job is
-  killed outright, the child's parent-death signal makes it kill its own group.
+* the interpreter exits: an exit hook (:mod:`._prefetch_exit`) kills and reaps a child
+  still running. If the job is killed outright, the child's parent-death signal makes it
+  kill its own group.
+
+Whether a session prefetches at all, and what its child is told, is decided in
+:mod:`._prefetch_request`.
 """
 
 from __future__ import annotations
@@ -39,24 +43,23 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from .._errors import ConfigError
+from . import _prefetch_exit
+from ._prefetch_request import (
+    ENV_PREFETCH,
+    ENV_REQUEST,
+    PrefetchRequest,
+    child_argv,
+    prefetch_wanted,
+)
+from ._prefetch_seams import PrefetchSeams, real_seams
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .._ports import (
-        Clock,
-        Environment,
-        Priorities,
-        PriorityLevels,
-        ProcessHandle,
-        ProcessLauncher,
-    )
+    from .._ports import Environment, PriorityLevels, ProcessHandle
     from .._session import SessionConfig
-    from ._config import VscodeConfig
 
 __all__ = [
     "ENV_PREFETCH",
@@ -73,81 +76,13 @@ __all__ = [
 
 logger = logging.getLogger("vscode_interactive.install")
 
-#: ``0`` turns the background install off, ``1`` on (for ``run_task_first`` sessions).
-ENV_PREFETCH = "VSCODE_INTERACTIVE_PREFETCH"
-#: How the child learns what to install (JSON; removed from its environment at once).
-ENV_REQUEST = "VSCODE_INTERACTIVE_PREFETCH_REQUEST"
 HEAD_START = 1.0
 LOOK_EVERY = 1.0
 _LOOK_WHEN_WAITED = 0.05
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
 _PROGRESS_EVERY = 10.0
-_REAP_AT_EXIT = 2.0
 
 PrefetchOutcome = Literal["running", "present", "installed", "failed", "cancelled"]
 """``present``: nothing was missing; ``installed``: the child installed what was."""
-
-
-def prefetch_wanted(option: bool | None, *, run_task_first: bool, env_value: str | None) -> bool:
-    """Whether a session installs in the background while its function runs.
-
-    Only with ``run_task_first`` (otherwise the install starts at once anyway).
-    ``$VSCODE_INTERACTIVE_PREFETCH`` (``0``/``1``) wins over the option, and the option
-    (None = default) over the default, which is on.
-    """
-    if not run_task_first:
-        return False
-    if env_value is not None and env_value.strip():
-        lowered = env_value.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-        raise ConfigError(
-            f"{ENV_PREFETCH}={env_value!r} is not a switch; use 1 (install code-server while "
-            "the task runs) or 0 (only once it fails), or unset it"
-        )
-    return True if option is None else option
-
-
-@dataclass(frozen=True, slots=True)
-class PrefetchRequest:
-    """What to install: the session's :class:`VscodeConfig` and its cache directory."""
-
-    vscode: VscodeConfig
-    cache_dir: str | None = None
-
-    def to_json(self, parent: int) -> str:
-        import json
-
-        return json.dumps(
-            {"parent": parent, "vscode": asdict(self.vscode), "cache": self.cache_dir}
-        )
-
-
-def child_argv(python: str, package_parent: Path) -> list[str]:
-    """The child's command line: this interpreter, our package importable, no shell."""
-    code = (
-        f"import sys; sys.path.insert(0, {str(package_parent)!r}); "
-        "from vscode_interactive._install._prefetch_child import main; sys.exit(main())"
-    )
-    return [python, "-c", code]
-
-
-@dataclass(frozen=True, slots=True)
-class PrefetchSeams:
-    """The effects of a prefetch. ``check`` says whether everything is installed already
-    (never downloading nor starting anything); ``log_file`` makes the private file the
-    child writes its output to; ``argv`` is the child's command line."""
-
-    priorities: Priorities
-    launcher: ProcessLauncher
-    env: Environment
-    clock: Clock
-    check: Callable[[], bool]
-    log_file: Callable[[], Path]
-    argv: list[str]
 
 
 class BackgroundInstall(Protocol):
@@ -192,7 +127,7 @@ class Prefetch:
         """Why it failed (the child's last lines, or the error), for the one log line."""
 
     def start(self) -> Prefetch:
-        _register(self)
+        _prefetch_exit.register(self)
         thread = threading.Thread(target=self._run, name="vscode-interactive-prefetch")
         thread.daemon = True
         thread.start()
@@ -326,78 +261,8 @@ class Prefetch:
             from .._system._files import remove_quietly
 
             remove_quietly(log)
-        _unregister(self)
+        _prefetch_exit.unregister(self)
         self._done.set()
-
-
-# -- the exit hook: a child still running when the interpreter exits is killed ------------
-
-_LIVE: set[Prefetch] = set()
-_LIVE_LOCK = threading.Lock()
-_HOOK_PID: int | None = None
-
-
-def _register(prefetch: Prefetch) -> None:
-    global _HOOK_PID
-    with _LIVE_LOCK:
-        _LIVE.add(prefetch)
-        if os.getpid() == _HOOK_PID:
-            return
-        _HOOK_PID = os.getpid()
-    # threading's own exit hooks run before the interpreter joins worker threads (and
-    # before concurrent.futures shuts its pools down); atexit's would run after them.
-    register = getattr(threading, "_register_atexit", None)
-    try:
-        if register is None:
-            raise RuntimeError
-        register(_at_exit)
-    except RuntimeError:
-        import atexit
-
-        atexit.register(_at_exit)
-
-
-def _unregister(prefetch: Prefetch) -> None:
-    with _LIVE_LOCK:
-        _LIVE.discard(prefetch)
-
-
-def _at_exit() -> None:
-    if os.getpid() != _HOOK_PID:  # a forked child inherited the hook, not the prefetch
-        return
-    with _LIVE_LOCK:
-        live = list(_LIVE)
-    for prefetch in live:
-        prefetch.cancel()
-    for prefetch in live:
-        prefetch.reap(_REAP_AT_EXIT)
-
-
-# -- the real wiring ----------------------------------------------------------------------
-
-
-def real_seams(request: PrefetchRequest, env: Environment) -> PrefetchSeams:
-    """The real effects (built in the prefetch thread: the imports are paid there)."""
-    from pathlib import Path
-
-    from .._system._files import private_temp_file
-    from .._system._os import GroupPriorities, SystemClock
-    from .._system._processes import PopenLauncher
-    from ._warm import installed_already
-
-    package_parent = Path(__file__).resolve().parent.parent.parent
-    return PrefetchSeams(
-        priorities=GroupPriorities(),
-        # The child sets its own parent-death signal, so it is spawned without copying
-        # this process's memory map; it stays in the job's session, where its nice value
-        # counts against the job's (a new session is a new autogroup: an equal).
-        launcher=PopenLauncher(parent_death_signal=False, own_session=False),
-        env=env,
-        clock=SystemClock(),
-        check=lambda: installed_already(request.vscode, request.cache_dir, env),
-        log_file=lambda: private_temp_file("vscode-interactive-prefetch-", ".log"),
-        argv=child_argv(sys.executable, package_parent),
-    )
 
 
 def start_prefetch(config: SessionConfig, env: Environment) -> Prefetch | None:

@@ -38,7 +38,7 @@ from vscode_interactive import Installation, Session, SessionConfig, ensure_inst
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._ports import Interrupts
 from vscode_interactive._session import RealSteps
-from vscode_interactive._supervision._seams import SupervisionResult
+from vscode_interactive._supervision._seams import SupervisionResult, WhileStarting
 from vscode_interactive._supervision._server import ServerOptions, build_argv, build_env
 from vscode_interactive._supervision._supervisor import Supervisor
 
@@ -91,6 +91,7 @@ class _TimedSteps(RealSteps):
         *,
         failure_summary: str | None,
         interrupts: Interrupts | None = None,
+        while_starting: WhileStarting | None = None,
     ) -> SupervisionResult:
         holder: list[Supervisor] = []
 
@@ -100,7 +101,7 @@ class _TimedSteps(RealSteps):
             holder[0].request_resume()
 
         holder.append(Supervisor(options, failure_summary=failure_summary, announce=announce))
-        return holder[0].run()
+        return holder[0].run(_while_starting=while_starting)
 
 
 def ours(workspace: Path) -> tuple[float, float]:

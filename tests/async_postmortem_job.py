@@ -39,7 +39,16 @@ class PostMortemSteps(FakeSteps):
     def post_mortem(self, failure: BaseException) -> Any:
         return open_post_mortem(failure)
 
-    def supervise(self, options: Any, *, failure_summary: Any, interrupts: Any = None) -> Any:
+    def supervise(
+        self,
+        options: Any,
+        *,
+        failure_summary: Any,
+        interrupts: Any = None,
+        while_starting: Any = None,
+    ) -> Any:
+        if while_starting is not None:
+            while_starting()
         if self.results:
             return self.results.pop(0)
         port = self.endpoints[-1][1] if self.endpoints[-1] else None

@@ -30,7 +30,7 @@ from vscode_interactive import IdleTimeoutError, ServerExitedError, Session, Ses
 from vscode_interactive._ports import Interrupts
 from vscode_interactive._session._async import THREAD_NAME, run_async
 from vscode_interactive._supervision._policy import Outcome
-from vscode_interactive._supervision._seams import SupervisionResult
+from vscode_interactive._supervision._seams import SupervisionResult, WhileStarting
 from vscode_interactive._supervision._server import ServerOptions
 
 DEADLINE = 30.0
@@ -69,10 +69,16 @@ class ThreadSteps(FakeSteps):
         *,
         failure_summary: str | None,
         interrupts: Interrupts | None = None,
+        while_starting: WhileStarting | None = None,
     ) -> SupervisionResult:
         self.interrupts.append(interrupts)
         self.threads.append(threading.current_thread().name)
-        return super().supervise(options, failure_summary=failure_summary, interrupts=interrupts)
+        return super().supervise(
+            options,
+            failure_summary=failure_summary,
+            interrupts=interrupts,
+            while_starting=while_starting,
+        )
 
     def wait_for_interrupt(self, ready: threading.Event) -> list[int]:
         """In ``supervise``: subscribe like a supervisor, say so, wait for an interrupt."""
@@ -182,7 +188,7 @@ def test_resume_awaits_the_edited_coroutine_in_the_callers_task(
 
     value, task = asyncio.run(main())
     assert value == float("inf")
-    assert steps.calls == ["install", "post-mortem", "prepare", "supervise", "close post-mortem"]
+    assert steps.calls == ["install", "supervise", "post-mortem", "prepare", "close post-mortem"]
     assert steps.threads == [THREAD_NAME]
     assert steps.summaries == ["ZeroDivisionError: division by zero"]
     # Both calls, the original and the re-imported one, ran in the awaiting task, with its
@@ -379,7 +385,7 @@ def test_hooks_and_steps_run_in_the_order_of_the_sync_flow(
         post_execute=lambda: order.append("post"),
     )
     assert asyncio.run(session.arun(load_divide(), 4, 2)) == 2.0
-    assert order == ["pre", "install", "prepare", "supervise", "post"]
+    assert order == ["pre", "install", "supervise", "prepare", "post"]
 
 
 def test_a_resumed_coroutine_that_fails_again_opens_the_next_round(

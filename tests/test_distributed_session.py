@@ -159,9 +159,9 @@ def test_failing_rank_hosts_the_only_ide_and_both_resume(job2: Job, job_module: 
     assert parked.result(DEADLINE) == 1
     assert host_steps.calls == [
         "install",
+        "supervise",
         "post-mortem",
         "prepare",
-        "supervise",
         "close post-mortem",
     ]
     assert parked_steps.calls == []
@@ -187,9 +187,9 @@ def test_ranks_failing_at_once_share_one_ide(job2: Job, job_module: Path) -> Non
     assert steps[1].calls == []
     assert steps[0].calls == [
         "install",
+        "supervise",
         "post-mortem",
         "prepare",
-        "supervise",
         "close post-mortem",
     ]
     text = (job2.tmp / "ws" / ".vscode-interactive" / "DEBUGGING.md").read_text()
@@ -230,13 +230,13 @@ def test_a_resumed_call_that_fails_again_opens_the_next_round(job2: Job, job_mod
     # The distributed job runs its own rounds, each an IDE phase with its post-mortem.
     assert host.calls == [
         "install",
+        "supervise",
         "post-mortem",
         "prepare",
-        "supervise",
         "close post-mortem",
+        "supervise",
         "post-mortem",
         "prepare",
-        "supervise",
         "close post-mortem",
     ]
     assert job2.store.data[job2.key("finished")] == b"1"
@@ -342,7 +342,7 @@ def test_sessions_before_the_call_open_one_ide_on_rank_0(job2: Job, job_module: 
 
     futures = [job2.pool.submit(call, rank) for rank in (0, 1)]
     assert [f.result(DEADLINE) for f in futures] == [0, 10]
-    assert steps[0].calls == ["install", "prepare", "supervise"] and steps[1].calls == []
+    assert steps[0].calls == ["install", "supervise", "prepare"] and steps[1].calls == []
     assert steps[0].summaries == ["Rank 0 of 2 on node-0 hosts the IDE for the whole job"]
     assert sorted(job2.rebuilds) == [(0, f"{NAMESPACE}/r0/pg"), (1, f"{NAMESPACE}/r0/pg")]
 

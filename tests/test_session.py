@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import signal
 import sys
 import textwrap
@@ -34,7 +35,7 @@ from vscode_interactive._install._ensure import Installation
 from vscode_interactive._ports import Interrupts
 from vscode_interactive._session import ENV_ENABLE, Session, SessionConfig, summarize_failure
 from vscode_interactive._supervision._policy import Outcome
-from vscode_interactive._supervision._seams import SupervisionResult
+from vscode_interactive._supervision._seams import SupervisionResult, WhileStarting
 from vscode_interactive._supervision._server import ServerOptions
 from vscode_interactive._workspace import WorkspaceFiles, prepare_workspace
 
@@ -153,8 +154,16 @@ class FakeSteps:
         *,
         failure_summary: str | None,
         interrupts: Interrupts | None = None,
+        while_starting: WhileStarting | None = None,
     ) -> SupervisionResult:
+        """As the supervisor: "supervise" (code-server started), then ``while_starting``,
+        whose :class:`Prepared` fills the options' banner facts."""
         self.calls.append("supervise")
+        if while_starting is not None:
+            prepared = while_starting()
+            options = dataclasses.replace(
+                options, post_mortem=prepared.post_mortem, edits_note=prepared.edits_note
+            )
         self.options.append(options)
         self.summaries.append(failure_summary)
         if self.supervise_raises is not None:
@@ -208,7 +217,7 @@ def test_resume_reloads_the_edited_function_and_returns_its_value(
     )
     session = make_session(tmp_path, steps, run_task_first=True)
     assert session.run(load_divide(), 1, 0) == float("inf")
-    assert steps.calls == ["install", "post-mortem", "prepare", "supervise", "close post-mortem"]
+    assert steps.calls == ["install", "supervise", "post-mortem", "prepare", "close post-mortem"]
     assert isinstance(steps.failures_shown[0], ZeroDivisionError)
     assert steps.post_mortems[0].failure is steps.failures_shown[0]
     assert steps.endpoints == [("127.0.0.1", 5678)]
@@ -288,7 +297,7 @@ def test_pre_and_post_hooks_run_once_each(
     )
     with contextlib.suppress(IdleTimeoutError, ServerExitedError):
         session.run(load_divide(), 4, 2)
-    assert order == ["pre", "install", "prepare", "supervise", "post"]
+    assert order == ["pre", "install", "supervise", "prepare", "post"]
 
 
 def test_syntax_error_on_resume_offers_the_ide_again(tmp_path: Path, job_module: Path) -> None:
@@ -302,11 +311,11 @@ def test_syntax_error_on_resume_offers_the_ide_again(tmp_path: Path, job_module:
     assert session.run(load_divide(), 1, 0) == 42
     assert steps.calls == [
         "install",
+        "supervise",
         "post-mortem",
         "prepare",
         "supervise",
         "prepare",
-        "supervise",
         "close post-mortem",
     ]
     assert steps.endpoints[0] == steps.endpoints[1]  # the original failure stays inspectable
@@ -584,7 +593,10 @@ def test_an_error_in_the_session_still_writes_the_patch(tmp_path: Path, job_modu
             *,
             failure_summary: str | None,
             interrupts: Interrupts | None = None,
+            while_starting: WhileStarting | None = None,
         ) -> SupervisionResult:
+            assert while_starting is not None
+            while_starting()
             (workspace / "new.py").write_text("x = 1\n")
             raise ConfigError("bad options")
 

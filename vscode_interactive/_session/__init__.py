@@ -10,8 +10,9 @@ The order is the whole story of a session::
     options checked (ConfigError before the task runs)
     pre_execute -> (a rank of a multi-process job? -> _distributed._job: one IDE for all)
        -> claim the workspace and port -> install code-server
-       -> post-mortem listener on the failure (if any)
-       -> note the workspace (_edits, once per run) -> write workspace + captured inputs
+       -> start code-server on the landing (planned, nothing written yet); while it boots:
+          post-mortem listener on the failure (if any) -> note the workspace (_edits,
+          once per run) -> write workspace + captured inputs; the banner waits for both
        -> supervise --RESUMED------> reload fn from its edited source -> call -> value
                    |                                                      | raises
                    |                      the IDE opens again on the new failure (a round)
@@ -37,7 +38,8 @@ With ``run_task_first`` the install may already run while the function does
 
 Modules: :mod:`._config` (``SessionConfig``, light enough for ``@vscode`` to import at
 decoration), :mod:`._steps` (``SessionSteps`` and ``RealSteps``), :mod:`._run`
-(``Session``: the flow above), :mod:`._async` (``arun``'s worker thread and loop bridge).
+(``Session``: the flow above), :mod:`._ide` (``IdePhases``: one IDE phase, claim to
+resumed function), :mod:`._async` (``arun``'s worker thread and loop bridge).
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ from .._lazy import lazy_getattr as _lazy_getattr
 if typing.TYPE_CHECKING:
     from ._async import THREAD_NAME, run_async
     from ._config import ENV_ENABLE, Call, SessionConfig
-    from ._run import Session, summarize_failure
+    from ._ide import summarize_failure
+    from ._run import Session
     from ._steps import RealSteps, SessionSteps
 
 __all__ = [
@@ -73,7 +76,7 @@ __getattr__ = _lazy_getattr(
         "RealSteps": "._steps",
         "SessionSteps": "._steps",
         "Session": "._run",
-        "summarize_failure": "._run",
+        "summarize_failure": "._ide",
         "THREAD_NAME": "._async",
         "run_async": "._async",
     },

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-
-from .._errors import ReloadError
 
 # Only what defining SessionConfig and @vscode needs is imported here: a job imports this
 # module at start-up, and the installer, supervisor, workspace writer and reloader (with
@@ -15,28 +11,18 @@ from .._errors import ReloadError
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
-    from .._distributed._job import DistributedJob, HostHooks, JobSeams
+    from .._distributed._job import DistributedJob, JobSeams
     from .._distributed._ranks import RankInfo
-    from .._edits._record import EditRecord
     from .._install._ensure import Installation
     from .._install._prefetch import BackgroundInstall
-    from .._ports import Environment, Interrupts, PostMortemHandle
-    from .._supervision._seams import SupervisionResult
-    from .._supervision._server import ServerOptions
-    from .._workspace import WorkspaceFiles
+    from .._ports import Environment, Interrupts
 
 
 from ._config import ENV_ENABLE, Call, P, R, SessionConfig, _logger, _parse_enable
+from ._ide import IdePhases, name_of, summarize_failure
 from ._steps import RealSteps, SessionSteps
 
-
-def summarize_failure(failure: BaseException | None) -> str | None:
-    """``ZeroDivisionError: division by zero`` (first line, at most 200 characters)."""
-    if failure is None:
-        return None
-    text = str(failure).strip().splitlines()
-    summary = f"{type(failure).__name__}: {text[0]}" if text else type(failure).__name__
-    return summary if len(summary) <= 200 else summary[:197] + "..."
+__all__ = ["Prefetcher", "Session", "summarize_failure"]
 
 
 class Session:
@@ -68,12 +54,10 @@ class Session:
         self._env = _env
         self._steps: SessionSteps = _steps if _steps is not None else RealSteps()
         self._job_seams = _job_seams
-        self._installation: Installation | None = None
-        self._edits: EditRecord | None = None
+        self._installation: Installation | None = None  # kept for the session's next runs
         if _prefetch is None and _steps is None:
             _prefetch = _real_prefetch
         self._prefetcher = _prefetch
-        self._prefetch: BackgroundInstall | None = None
 
     def enabled(self) -> bool:
         """Whether ``run`` opens the IDE: ``$VSCODE_INTERACTIVE_ENABLE`` if set, else not
@@ -96,7 +80,7 @@ class Session:
 
         if function_kind(fn, "Session.run()") == "async":
             raise TypeError(
-                f"Session.run() got the coroutine function {_name(fn)}; calling it would only "
+                f"Session.run() got the coroutine function {name_of(fn)}; calling it would only "
                 "create a coroutine, and its failure would happen outside the session. Use "
                 "`await Session(config).arun(fn, *args, **kwargs)` (or decorate it with @vscode)"
             )
@@ -135,15 +119,15 @@ class Session:
         validate_options(self.config)  # before the task runs: a bad option fails now
         rank = self._rank()
         failure: BaseException | None = None
+        prefetch: BackgroundInstall | None = None
         if self.config.run_task_first:
-            _logger().info("running %s first; the IDE opens only if it fails", _name(fn))
+            _logger().info("running %s first; the IDE opens only if it fails", name_of(fn))
             prefetch = self._prefetcher(self.config, self._env) if self._prefetcher else None
             try:
                 value = call(fn, args, kwargs)
             except Exception as error:
-                _logger().exception("%s failed; opening the IDE to debug it", _name(fn))
-                failure = error
-                self._prefetch = prefetch  # the install step waits for it
+                _logger().exception("%s failed; opening the IDE to debug it", name_of(fn))
+                failure = error  # the IDE phase's install waits for the prefetch
             else:
                 if rank is not None:
                     self._finished(rank)
@@ -153,6 +137,9 @@ class Session:
                     prefetch.cancel()
         if self.config.pre_execute is not None:
             self.config.pre_execute()
+        phases = IdePhases(
+            self.config, self._env, self._steps, installation=self._installation, prefetch=prefetch
+        )
         job = self._job(rank) if rank is not None else None
         try:
             if job is not None:
@@ -161,7 +148,7 @@ class Session:
                     args,
                     kwargs,
                     failure=failure,
-                    ide_phase=lambda shown, hooks, first: self._ide_phase(
+                    ide_phase=lambda shown, hooks, first: phases(
                         fn, args, kwargs, shown, hooks, first=first, interrupts=interrupts
                     ),
                     layout=self.config.layout(),
@@ -169,17 +156,14 @@ class Session:
                     post_execute=self._post_execute,
                     call=call,
                 )
-            return self._rounds(fn, args, kwargs, failure, call=call, interrupts=interrupts)
+            return self._rounds(phases, fn, args, kwargs, failure, call=call, interrupts=interrupts)
         finally:
-            prefetch, self._prefetch = self._prefetch, None
-            if prefetch is not None:  # never joined: a parked rank, a refused claim
-                prefetch.cancel()
-            edits, self._edits = self._edits, None  # a later run records its own edits
-            if edits is not None:
-                edits.close()
+            self._installation = phases.installation
+            phases.close()
 
     def _rounds(
         self,
+        phases: IdePhases,
         fn: Callable[..., Any],
         args: tuple[object, ...],
         kwargs: Mapping[str, object],
@@ -193,9 +177,7 @@ class Session:
         first = failure
         while True:
             try:
-                resumed = self._ide_phase(
-                    fn, args, kwargs, failure, first=first, interrupts=interrupts
-                )
+                resumed = phases(fn, args, kwargs, failure, first=first, interrupts=interrupts)
             finally:
                 self._post_execute()
             try:
@@ -204,7 +186,7 @@ class Session:
                 _logger().exception(
                     "%s raised again after the resume; the IDE opens again on the new failure "
                     "(vscode-interactive abort ends the job with it)",
-                    _name(fn),
+                    name_of(fn),
                 )
                 failure = error
                 first = first if first is not None else error
@@ -250,191 +232,6 @@ class Session:
 
         report_finished(rank, self._store_spec(), self._seams_for_job())
 
-    def _ide_phase(
-        self,
-        fn: Callable[..., Any],
-        args: tuple[object, ...],
-        kwargs: Mapping[str, object],
-        failure: BaseException | None,
-        hooks: HostHooks | None = None,
-        *,
-        first: BaseException | None = None,
-        interrupts: Interrupts | None = None,
-    ) -> Callable[..., Any]:
-        """Install, hold the failure for a debugger, write the workspace, supervise; return
-        the function to resume with. ``first`` is the failure of the first round (an abort
-        chains the latest to it).
-
-        ``hooks`` are a distributed job's additions on the rank that hosts the IDE (the
-        banner names the rank; the front page lists every rank). The workspace is claimed
-        (and the port checked) before anything else; an error is chained to ``failure``.
-        """
-        try:
-            with self._steps.claim(self.config):
-                return self._claimed_phase(
-                    fn, args, kwargs, failure, hooks, first=first, interrupts=interrupts
-                )
-        except Exception as error:
-            if failure is not None:
-                from .._supervision._outcomes import chain_to_failure
-
-                chain_to_failure(error, failure)
-            raise
-
-    def _claimed_phase(
-        self,
-        fn: Callable[..., Any],
-        args: tuple[object, ...],
-        kwargs: Mapping[str, object],
-        failure: BaseException | None,
-        hooks: HostHooks | None,
-        *,
-        first: BaseException | None,
-        interrupts: Interrupts | None,
-    ) -> Callable[..., Any]:
-        """:meth:`_ide_phase` once the workspace is held."""
-        from .._reload._reimport import reload_function
-        from .._reload._target import target_of
-        from .._supervision._outcomes import raise_for_outcome
-        from .._supervision._policy import Outcome
-
-        if self._installation is None:
-            prefetch, self._prefetch = self._prefetch, None
-            if prefetch is not None:
-                prefetch.join()  # one download: the install then finds it in place
-            self._installation = self._steps.install(self.config)
-        installation = self._installation
-        target = target_of(fn)
-        post_mortem = self._open_post_mortem(failure)
-        endpoint = None if post_mortem is None else (post_mortem.host, post_mortem.port)
-        edits = self._edit_record(_name(fn))
-        shown: BaseException | None = failure
-        try:
-            while True:
-                files = self._steps.prepare(
-                    fn,
-                    args,
-                    kwargs,
-                    config=self.config,
-                    failure=shown,
-                    post_mortem=endpoint,
-                    edits_note=edits.note,
-                )
-                edits.save_files(files)
-                options = self._server_options(
-                    installation,
-                    files,
-                    job=_name(fn),
-                    post_mortem=endpoint is not None,
-                    edits_note=edits.note,
-                )
-                summary = summarize_failure(shown)
-                if hooks is not None:
-                    hooks.prepared()
-                    summary = hooks.summary(summary)
-                result = self._supervise(edits, options, summary, interrupts)
-                if result.outcome is Outcome.RESUMED:
-                    try:
-                        return reload_function(target, fn)
-                    except ReloadError as error:
-                        _logger().error("%s; the IDE opens again to fix it", error)
-                        shown = error
-                        continue
-                if result.outcome is Outcome.ABORTED and failure is not None:
-                    _raise_aborted(failure, first)
-                raise_for_outcome(
-                    result, max_idle_seconds=self.config.max_idle_seconds, failure=failure
-                )
-        finally:
-            if post_mortem is not None:
-                post_mortem.close()
-
-    def _edit_record(self, job: str) -> EditRecord:
-        """The record of this run's edits, started at its first IDE phase (once the
-        workspace is claimed) and kept across rounds, so every patch holds them all."""
-        if self._edits is None:
-            from .._edits._save import resolve_save_to
-
-            save_to = resolve_save_to(self.config.save_to, self._env)
-            self._edits = self._steps.record_edits(self.config, job=job, save_to=save_to)
-            self._edits.start()
-        return self._edits
-
-    def _supervise(
-        self,
-        edits: EditRecord,
-        options: ServerOptions,
-        summary: str | None,
-        interrupts: Interrupts | None = None,
-    ) -> SupervisionResult:
-        """One supervision; the patch of the edits is written however it ends."""
-        ended = "an error in the session"
-        try:
-            result = self._steps.supervise(options, failure_summary=summary, interrupts=interrupts)
-            ended = result.outcome.value.replace("_", " ")
-            return result
-        finally:
-            edits.finish(ended)
-
-    def _open_post_mortem(self, failure: BaseException | None) -> PostMortemHandle | None:
-        """The failure held for a debugger, or ``None`` (no failure, or no debugger: the
-        session goes on without the Post-mortem configuration)."""
-        if failure is None:
-            return None
-        from .._errors import DebuggerError
-
-        try:
-            return self._steps.post_mortem(failure)
-        except DebuggerError as error:
-            _logger().warning("%s; Interactive Debugging still re-runs the function", error)
-            return None
-
-    def _server_options(
-        self,
-        installation: Installation,
-        files: WorkspaceFiles,
-        *,
-        job: str,
-        post_mortem: bool = False,
-        edits_note: str | None = None,
-    ) -> ServerOptions:
-        from .._supervision._activity import ENV_JOB, ENV_JOB_PID, ENV_PYTHON
-        from .._supervision._server import ServerOptions
-
-        # The IDE extension shows the job's name and pid (status bar, resume confirmation).
-        # The extension's debugpy adapter runs from the job's own interpreter.
-        job_env = {ENV_JOB: job, ENV_JOB_PID: str(os.getpid()), ENV_PYTHON: sys.executable}
-        config = self.config
-        layout = config.layout()
-        return ServerOptions(
-            executable=installation.executable,
-            layout=layout,
-            user_data_dir=installation.user_data_dir,
-            extensions_dir=installation.extensions_dir,
-            host=config.host,
-            port=config.port,
-            auth=config.auth,
-            allow_unauthenticated=config.allow_unauthenticated,
-            max_idle_seconds=config.max_idle_seconds,
-            check_interval=min(config.check_interval, 10.0),
-            start_timeout=config.start_timeout,
-            max_lifetime_seconds=config.max_lifetime_seconds,
-            grace_seconds=config.grace_seconds,
-            extra_env={**installation.env, **files.environment, **job_env},
-            open_files=files.open_first,
-            workspace_file=files.workspace_file,
-            post_mortem=post_mortem,
-            edits_note=edits_note,
-        )
-
-
-def _raise_aborted(latest: BaseException, first: BaseException | None) -> None:
-    """End the job with ``latest``, chained to ``first`` (the failure that opened the IDE
-    the first time) unless it is that failure or already has a cause."""
-    if first is not None and first is not latest and latest.__cause__ is None:
-        raise latest from first
-    raise latest
-
 
 #: What starts a session's background install: ``(config, env) -> it, or None``.
 Prefetcher = Callable[[SessionConfig, "Environment"], "BackgroundInstall | None"]
@@ -450,7 +247,3 @@ def _call_here(
     fn: Callable[..., Any], args: tuple[object, ...], kwargs: Mapping[str, object]
 ) -> Any:
     return fn(*args, **kwargs)
-
-
-def _name(fn: Callable[..., object]) -> str:
-    return getattr(fn, "__qualname__", None) or repr(fn)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .._edits._record import EditRecord
     from .._install._ensure import Installation
     from .._ports import Clock, Interrupts, PostMortemHandle
-    from .._supervision._seams import SupervisionResult
+    from .._supervision._seams import SupervisionResult, WhileStarting
     from .._supervision._server import ServerOptions
     from .._workspace import WorkspaceFiles
 
@@ -57,9 +57,11 @@ class SessionSteps(Protocol):
         *,
         failure_summary: str | None,
         interrupts: Interrupts | None = None,
+        while_starting: WhileStarting | None = None,
     ) -> SupervisionResult:
         """Run the IDE to its end. ``interrupts``: where SIGTERM/SIGINT (and, for
-        ``arun``, cancellation) reach the supervisor; ``None`` = this thread's signals."""
+        ``arun``, cancellation) reach the supervisor; ``None`` = this thread's signals.
+        ``while_starting`` runs once code-server was started, before the banner."""
         ...
 
     def post_mortem(self, failure: BaseException) -> PostMortemHandle:
@@ -131,12 +133,14 @@ class RealSteps:
         *,
         failure_summary: str | None,
         interrupts: Interrupts | None = None,
+        while_starting: WhileStarting | None = None,
     ) -> SupervisionResult:
         from .._supervision._seams import SupervisorSeams
         from .._supervision._supervisor import Supervisor
 
         seams = SupervisorSeams() if interrupts is None else SupervisorSeams(interrupts=interrupts)
-        return Supervisor(options, failure_summary=failure_summary, _seams=seams).run()
+        supervisor = Supervisor(options, failure_summary=failure_summary, _seams=seams)
+        return supervisor.run(_while_starting=while_starting)
 
     def post_mortem(self, failure: BaseException) -> PostMortemHandle:
         from .._debug._postmortem import open_post_mortem

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .._ports import (
@@ -19,7 +20,7 @@ from .._system._os import OsEnvironment, SignalInterrupts, SystemClock
 from .._system._processes import PopenLauncher
 from ._policy import Outcome
 
-__all__ = ["SupervisionResult", "SupervisorSeams"]
+__all__ = ["Prepared", "SupervisionResult", "SupervisorSeams", "WhileStarting"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,21 @@ class SupervisionResult:
     @property
     def resumed(self) -> bool:
         return self.outcome is Outcome.RESUMED
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the work done while code-server starts tells the banner (it replaces the
+    options' ``post_mortem`` and ``edits_note``)."""
+
+    post_mortem: bool = False
+    edits_note: str | None = None
+
+
+#: Work the supervisor runs once, right after it started code-server and before it waits
+#: for it to be ready (a session writes its workspace and opens its debugger meanwhile).
+#: The banner is shown only after it returned; if it raises, code-server is stopped.
+WhileStarting = Callable[[], Prepared]
 
 
 @dataclass(frozen=True)

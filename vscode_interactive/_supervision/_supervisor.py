@@ -14,6 +14,7 @@ the session file, the password file and the resume socket.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -48,7 +49,7 @@ from ._policy import (
     initial_state,
     step,
 )
-from ._seams import SupervisionResult, SupervisorSeams
+from ._seams import SupervisionResult, SupervisorSeams, WhileStarting
 from ._server import (
     ServerOptions,
     base_url,
@@ -270,8 +271,13 @@ class Supervisor:
                 self._wakeup = self._seams.wakeup  # late notify() calls must not reach it
                 owned.close()
 
-    def run(self) -> SupervisionResult:
-        """Launch code-server and supervise it to the end."""
+    def run(self, *, _while_starting: WhileStarting | None = None) -> SupervisionResult:
+        """Launch code-server and supervise it to the end.
+
+        ``_while_starting`` (private: a session's) runs once, after the launch and before
+        readiness is awaited: work done while code-server boots; its ``Prepared`` fills
+        the banner."""
+        while_starting = _while_starting
         options, layout = self.options, self.options.layout
         for warning in self._warnings:
             logger.warning(warning)
@@ -294,7 +300,8 @@ class Supervisor:
             )
             attempts = 0
             while True:
-                outcome = self._launch_once(executable, env)
+                outcome = self._launch_once(executable, env, while_starting)
+                while_starting = None  # a relaunch on another port does not prepare again
                 if isinstance(outcome, SupervisionResult):
                     return outcome
                 retry = (
@@ -317,7 +324,7 @@ class Supervisor:
         return result
 
     def _launch_once(
-        self, executable: str, env: dict[str, str]
+        self, executable: str, env: dict[str, str], while_starting: WhileStarting | None
     ) -> SupervisionResult | _StartFailed:
         options = self.options
         port = choose_port(options, self._seams.port_allocator)
@@ -332,7 +339,19 @@ class Supervisor:
         )
         self._server_pid = handle.pid
         logger.info("started code-server (pid %d) on %s", handle.pid, self._url)
+        if while_starting is not None:
+            self._prepare_while_starting(handle, while_starting)
         return self._supervise(handle, Phase.STARTING, log_offset)
+
+    def _prepare_while_starting(self, handle: ProcessHandle, work: WhileStarting) -> None:
+        try:
+            prepared = work()
+        except BaseException:
+            self._kill_now(handle)  # nothing announced yet: code-server goes with the error
+            raise
+        self.options = dataclasses.replace(
+            self.options, post_mortem=prepared.post_mortem, edits_note=prepared.edits_note
+        )
 
     def _start_error(self, failed: _StartFailed) -> ServerStartError:
         return start_error(

@@ -22,20 +22,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
-import sysconfig
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from .._errors import ReloadError
 from .._layout import StateLayout
 from .._reload._target import MAIN_ALIAS, CallTarget, target_of
 from ._capture import CapturedInputs, capture_inputs
-from ._front_page import FrontPage, SourceLocation, pick_failure_location, render_front_page
-from ._scripts import SOURCE_PATH_VARIABLE, render_entry_script, render_resume_script
+from ._front_page import FrontPage, SourceLocation, render_front_page
+from ._landing import FailureView, definition_of, landing_of, view_failure
+from ._scripts import render_entry_script, render_resume_script
 from ._vscode import render_launch_configurations, render_settings
 from ._workspace_file import render_workspace_file, workspace_settings
 from ._writer import FileWrite, ensure_state_dir, read_text_or_none, write_files
@@ -49,8 +46,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("vscode_interactive.workspace")
-
-_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,28 +70,6 @@ class WorkspaceFiles:
     uncaptured: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict, hash=False)
-
-
-def _library_roots() -> list[str]:
-    paths = sysconfig.get_paths()
-    roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
-    return sorted({*roots, _PACKAGE_DIR})
-
-
-def _own_root(target: CallTarget) -> list[str]:
-    if not target.source:
-        return []
-    if target.module == MAIN_ALIAS or not target.import_root:
-        return [str(Path(target.source).parent)]
-    return [str(Path(target.import_root, target.module.split(".")[0]))]
-
-
-def _definition(function: Callable[..., object], target: CallTarget) -> SourceLocation | None:
-    code = getattr(function, "__code__", None)
-    line = getattr(code, "co_firstlineno", None)
-    if target.source and isinstance(line, int):
-        return SourceLocation(Path(target.source), line)
-    return None
 
 
 def _warnings(target: CallTarget, captured: CapturedInputs) -> list[str]:
@@ -124,35 +97,6 @@ class WorkspacePlan:
 
     writes: tuple[FileWrite, ...]
     files: WorkspaceFiles
-
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    """The failure as the front page shows it, and the line the IDE should open."""
-
-    summary: str | None
-    traceback: str | None
-    raised_at: SourceLocation | None
-
-
-def _failure_view(
-    failure: BaseException | None, target: CallTarget, definition: SourceLocation | None
-) -> _Failure:
-    if failure is None:
-        return _Failure(None, None, None)
-    summary = "".join(traceback.format_exception_only(type(failure), failure)).strip()
-    trace = "".join(traceback.format_exception(type(failure), failure, failure.__traceback__))
-    frames = [
-        (os.path.abspath(frame.filename), frame.lineno or 1)  # noqa: PTH100 - no symlink resolution
-        for frame in traceback.extract_tb(failure.__traceback__)
-    ]
-    raised_at = pick_failure_location(
-        frames, library_roots=_library_roots(), own_roots=_own_root(target), fallback=definition
-    )
-    if isinstance(failure, ReloadError) and failure.source_path and failure.line:
-        # The edited source did not import: land on its broken line, not the def line.
-        raised_at = SourceLocation(Path(failure.source_path), failure.line)
-    return _Failure(summary, trace, raised_at)
 
 
 def _script_writes(
@@ -221,7 +165,7 @@ def _front_page(
     captured: CapturedInputs,
     layout: StateLayout,
     definition: SourceLocation | None,
-    shown: _Failure,
+    shown: FailureView,
     max_idle_seconds: float | None,
     now: float | None,
 ) -> FrontPage:
@@ -282,28 +226,27 @@ def plan_workspace(
             post_mortem=post_mortem,
         )
     )
-    definition = _definition(fn, target)
-    shown = _failure_view(failure, target, definition)
-    raised_at = shown.raised_at if failure is not None else definition
+    definition = definition_of(fn, target)
+    shown = view_failure(failure, target, definition)
+    landing = landing_of(target, layout, definition, shown)
     page = _front_page(target, captured, layout, definition, shown, max_idle_seconds, now)
     page = dataclasses.replace(page, edits_note=edits_note, post_mortem=post_mortem is not None)
     writes.append(FileWrite(layout.front_page, render_front_page(page), mode=0o600))
     if shown.traceback is not None:
         writes.append(FileWrite(layout.traceback, shown.traceback, mode=0o600))
-    open_first = (SourceLocation(layout.front_page, 1), *([raised_at] if raised_at else []))
     files = WorkspaceFiles(
         layout=layout,
         inputs=layout.inputs,
         entry_script=layout.entry_script,
         resume_script=layout.resume_script,
         front_page=layout.front_page,
-        workspace_file=layout.workspace_file,
-        source_location=raised_at,
-        open_first=open_first,
+        workspace_file=landing.workspace_file,
+        source_location=landing.source_location,
+        open_first=landing.open_first,
         traceback=layout.traceback if shown.traceback is not None else None,
         uncaptured=tuple(item.name for item in captured.uncaptured),
         warnings=tuple(_warnings(target, captured)),
-        environment={SOURCE_PATH_VARIABLE: target.source} if target.source else {},
+        environment=landing.environment,
     )
     return WorkspacePlan(tuple(writes), files)
 

@@ -339,10 +339,10 @@ def _skip_unlogged_environment_report() -> None:
     except ImportError:
         return
     levels = getattr(log, "_levels", None)
+    kept = log.log_dir is not None or not isinstance(levels, (set, frozenset)) or "info" in levels
     ensure = getattr(api, "ensure_logging", None)
-    if log.log_dir is None and isinstance(levels, (set, frozenset)) and "info" not in levels:
-        if ensure is not None and getattr(ensure, "ensured", None) is False:
-            ensure.ensured = True
+    if not kept and getattr(ensure, "ensured", None) is False:
+        ensure.ensured = True  # type: ignore[union-attr]
 
 
 def _listen_flag_clear(debugpy: ModuleType) -> None:

@@ -3,7 +3,8 @@
 * :mod:`._policy`: the pure state machine ``step(state, observation, limits)``; :class:`Outcome`;
 * :mod:`._server`: :class:`ServerOptions`, validation, code-server's argv/env, the banner;
 * :mod:`._seams`: the ports a supervisor takes and :class:`SupervisionResult`;
-* :mod:`._supervisor`: :class:`Supervisor`, the thin observe/step/act loop;
+* :mod:`._supervisor`: :class:`Supervisor`, the thin observe/step/act loop, built on
+  :mod:`._controls` (the state other threads share and the controls they use);
 * :mod:`._channel`: the resume/status Unix socket in the state directory;
 * :mod:`._landing`: the landing URL and the greeting of each new IDE window;
 * :mod:`._guardian`: the standalone group leader that outlives no supervisor.

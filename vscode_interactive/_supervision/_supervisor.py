@@ -5,6 +5,9 @@
 resume and interrupt flags), ``step``, act (wait on the :class:`Wakeup`, signal the group,
 or finish). Every side effect comes through :class:`SupervisorSeams`.
 
+The controls other threads use (resume, abort, interrupt, status, activity reports) and
+the state they share with the loop are in :mod:`._controls`.
+
 It returns a :class:`SupervisionResult` for the four outcomes and raises only
 :class:`ServerStartError` (never ready) or :class:`ConfigError` (bad options). Either way it
 returns or raises only after no process of the server's group is left, and after removing
@@ -16,16 +19,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import os
 import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from .._errors import ResumeError, ServerStartError
-from .._ports import ProcessHandle, Wakeup
+from .._errors import ServerStartError
+from .._ports import ProcessHandle
 from .._system._files import (
     create_dir,
     ensure_private_dir,
@@ -34,9 +34,10 @@ from .._system._files import (
     read_log_tail,
 )
 from .._system._os import PipeWakeup
-from ._activity import ActivityLog, IdleSource, parse_activity
-from ._channel import ChannelServer, Reply, channel_env_value, command_handler
-from ._landing import Greeting, landing_url
+from ._activity import IdleSource
+from ._channel import ChannelServer, channel_env_value, command_handler
+from ._controls import SupervisorControls
+from ._landing import Greeting
 from ._launch import choose_port, launch_server, resolve_executable
 from ._policy import (
     ActionKind,
@@ -59,7 +60,6 @@ from ._server import (
     start_error,
     validate_options,
 )
-from ._session_files import SessionFiles, session_status
 
 __all__ = ["Outcome", "SupervisionResult", "Supervisor", "SupervisorSeams"]
 
@@ -77,7 +77,7 @@ def _announce_stderr(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-class Supervisor:
+class Supervisor(SupervisorControls):
     """Runs code-server for one session: ``Supervisor(options).run()``.
 
     Thread-safe controls, usable while :meth:`run` blocks in another thread:
@@ -99,8 +99,7 @@ class Supervisor:
         _seams: SupervisorSeams | None = None,
     ) -> None:
         self._warnings = validate_options(options)
-        self.options = options
-        self._seams = _seams if _seams is not None else SupervisorSeams()
+        super().__init__(options, _seams if _seams is not None else SupervisorSeams())
         self._announce = announce if announce is not None else _announce_stderr
         self._failure_summary = failure_summary
         self._limits = Limits(
@@ -110,134 +109,9 @@ class Supervisor:
             grace_seconds=options.grace_seconds,
             max_lifetime_seconds=options.max_lifetime_seconds,
         )
-        self._lock = threading.Lock()
-        self._state: State | None = None
-        self._resume_requested = False
-        self._abort_requested = False
-        self._interrupts = 0
-        self._last_signal: int | None = None
-        self._wakeup: Wakeup | None = self._seams.wakeup
-        self._url = ""
-        self._port = 0
-        self._server_pid = 0
-        self._files = SessionFiles(options.layout)
         self._announced = False
         self._greeting: Greeting | None = None
-        self._activity = ActivityLog()
         self._channel_address: str | bytes = ""
-
-    # -- controls (any thread) -------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The server's base URL (``http://host:port``)."""
-        return self._url
-
-    @property
-    def landing_url(self) -> str:
-        """The URL to open: the base URL plus what the IDE shows first."""
-        if not self._url:
-            return ""
-        files = self.options.open_files
-        reveal = files[-1] if files else None
-        return landing_url(
-            self._url,
-            folder=self.options.workspace_folder,
-            reveal=reveal,
-            workspace=self.options.workspace_file,
-        )
-
-    def request_resume(self) -> str:
-        """Ask the running session to stop the IDE and end with ``RESUMED``."""
-        with self._lock:
-            state = self._state
-            if (
-                state is not None
-                and state.phase in (Phase.STOPPING, Phase.DONE)
-                and state.outcome is not Outcome.RESUMED
-            ):
-                raise ResumeError(
-                    f"the session is already ending ({state.detail or 'stopping'}); "
-                    "there is nothing left to resume"
-                )
-            self._resume_requested = True
-        if self._wakeup is not None:
-            self._wakeup.notify()
-        return (
-            f"resume accepted by supervisor pid {os.getpid()}: stopping code-server"
-            f"{f' at {self._url}' if self._url else ''} and running the task again"
-        )
-
-    def request_abort(self) -> str:
-        """Ask the running session to stop the IDE and end with ``ABORTED``: the job ends
-        with its failure instead of running the task again."""
-        with self._lock:
-            state = self._state
-            if state is not None and state.phase in (Phase.STOPPING, Phase.DONE):
-                raise ResumeError(
-                    f"the session is already ending ({state.detail or 'stopping'}); "
-                    "there is nothing left to abort"
-                )
-            self._abort_requested = True
-        if self._wakeup is not None:
-            self._wakeup.notify()
-        return (
-            f"abort accepted by supervisor pid {os.getpid()}: stopping code-server"
-            f"{f' at {self._url}' if self._url else ''}; the job ends with its failure"
-        )
-
-    def interrupt(self, signum: int = signal.SIGTERM) -> None:
-        """End the session with ``INTERRUPTED``. Lock-free: safe in a signal handler."""
-        self._last_signal = signum
-        self._interrupts += 1
-        if self._wakeup is not None:
-            self._wakeup.notify()
-
-    def status(self) -> dict[str, object]:
-        """What ``vscode-interactive status`` shows (and ``session.json`` holds)."""
-        with self._lock:
-            state = self._state
-        return self._status_of(state)
-
-    def _status_of(self, state: State | None) -> dict[str, object]:
-        clock = self._seams.clock
-        return session_status(
-            self.options,
-            state,
-            now=clock.monotonic(),
-            wall=clock.now(),
-            url=self._url,
-            landing_url=self.landing_url,
-            port=self._port,
-            server_pid=self._server_pid,
-            password_file=self._files.password_file,
-            reported=self._activity.seen(),
-        )
-
-    def record_activity(self, request: Mapping[str, Any]) -> Reply:
-        """Record a report of the IDE extension (``{"kind": ..., "window": ...}``); the
-        reply carries the status with the moved deadline. Refused once the session stops."""
-        report = parse_activity(request)
-        if isinstance(report, str):
-            return {"ok": False, "message": report}
-        with self._lock:
-            state = self._state
-            ending = state is not None and state.phase in (Phase.STOPPING, Phase.DONE)
-            if not ending:
-                self._activity.record(report, self._seams.clock.monotonic())
-        if ending:
-            assert state is not None
-            detail = state.detail or "stopping"
-            return {
-                "ok": False,
-                "message": f"the session is ending ({detail})",
-                "status": self._status_of(state),
-            }
-        return {
-            "ok": True,
-            "message": f"activity recorded ({report.kind})",
-            "status": self._status_of(state),
-        }
 
     # -- running -----------------------------------------------------------------------
 
@@ -449,10 +323,6 @@ class Supervisor:
             logger.error("processes of code-server's group %d survived SIGKILL", handle.pid)
         logger.info("code-server session ended: %s (%s)", result.outcome.value, result.detail)
         return result
-
-    def _set_state(self, state: State) -> None:
-        with self._lock:
-            self._state = state
 
     def _after_step(self, old: State, new: State, observation: Observation) -> None:
         self._set_state(new)

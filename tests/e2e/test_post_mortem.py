@@ -1,10 +1,12 @@
 """The debugger in the real IDE with no extension downloaded: post-mortem, then a re-run.
 
 A job fails in a subprocess on the real code-server with ``VSCODE_INTERACTIVE_EXTENSIONS=""``
-(only the library's own extension is installed). In headless Chromium, the Run and Debug
-view starts "Post-mortem: inspect the failure": the Call Stack shows the failing function
-and the Variables view its live locals with their values. Then "Interactive Debugging"
-re-runs the function and stops at a breakpoint. Evidence comes from the workbench's DOM.
+(only the library's own extension is installed), in a project with its own
+``.vscode/launch.json`` ("My App", which Run and Debug pre-selects). In headless Chromium,
+F5 still starts "Post-mortem: inspect the failure" (the library's extension binds it): the
+Call Stack shows the failing function and the Variables view its live locals with their
+values. Then "Interactive Debugging" re-runs the function and stops at a breakpoint.
+Evidence comes from the workbench's DOM.
 """
 
 from __future__ import annotations
@@ -55,6 +57,18 @@ def train(size, scale):
 if __name__ == "__main__":
     print("RESULT", train(4, 3), flush=True)
 """
+# The user's own launch configuration, listed before ours and pre-selected in Run and Debug.
+USER_LAUNCH = {
+    "version": "0.2.0",
+    "configurations": [
+        {
+            "name": "My App",
+            "type": "debugpy",
+            "request": "launch",
+            "program": "${workspaceFolder}/my_app.py",
+        }
+    ],
+}
 RAISING_LINE = next(i for i, line in enumerate(JOB.splitlines(), 1) if "# RAISES" in line)
 BATCH_LINE = next(i for i, line in enumerate(JOB.splitlines(), 1) if "batch = " in line)
 
@@ -108,6 +122,9 @@ def pick(page: Page, label: str) -> None:
 def failed_job(e2e_env: dict[str, str], e2e_workspace: Path) -> Iterator[Job]:
     script = e2e_workspace / "job.py"
     script.write_text(JOB)
+    (e2e_workspace / "my_app.py").write_text('print("my app")\n')
+    (e2e_workspace / ".vscode").mkdir()
+    (e2e_workspace / ".vscode" / "launch.json").write_text(json.dumps(USER_LAUNCH, indent=2))
     env = dict(e2e_env)
     env["VSCODE_INTERACTIVE_EXTENSIONS"] = ""  # no marketplace extension at all
     job = Job(script, env).start()
@@ -157,15 +174,21 @@ def open_the_job_file(page: Page, url: str) -> None:
     page.locator(".editor-instance .monaco-editor .view-lines").first.click()
 
 
-def start_post_mortem(page: Page) -> tuple[Locator, Locator]:
-    """Run and Debug view open (as after the user's F5), then "Post-mortem: inspect the
-    failure"; checks the failing frame is selected with its live locals. Returns the
-    call stack and variables rows."""
+def start_post_mortem(page: Page, *, with_f5: bool = False) -> tuple[Locator, Locator]:
+    """Run and Debug view open, then "Post-mortem: inspect the failure" (F5, or picked in
+    Select and Start Debugging); checks the failing frame is selected with its live locals.
+    Returns the call stack and variables rows."""
     page.locator('.activitybar [aria-label^="Run and Debug"]').first.click()
     call_stack_header = page.locator(".pane-header").filter(has_text="Call Stack")
     expect(call_stack_header.first).to_be_visible(timeout=STEP_MS)
-    run_command(page, "Debug: Select and Start Debugging")
-    pick(page, "Post-mortem: inspect the failure")
+    if with_f5:
+        # Run and Debug pre-selects the project's own configuration; F5 is ours anyway.
+        selected = page.get_by_role("button", name=re.compile("^Debug Launch Configurations"))
+        expect(selected.first).to_contain_text("My App", timeout=STEP_MS)
+        page.keyboard.press("F5")
+    else:
+        run_command(page, "Debug: Select and Start Debugging")
+        pick(page, "Post-mortem: inspect the failure")
     expect(page.locator(".debug-toolbar")).to_be_visible(timeout=STEP_MS)
     stack = panel_rows(page, "call-stack")
     expect(stack.filter(has_text="train").first).to_be_visible(timeout=STEP_MS)
@@ -186,13 +209,14 @@ def start_post_mortem(page: Page) -> tuple[Locator, Locator]:
 def test_post_mortem_then_interactive_debugging_with_no_extension_downloaded(
     failed_job: Job, e2e_workspace: Path, page: Page, tmp_path: Path
 ) -> None:
-    """F5 on Post-mortem: the Call Stack shows train, the Variables view weight = 0 (live,
-    nothing re-run); then Interactive Debugging stops at a breakpoint in the re-run; then
+    """F5, though the project's "My App" is selected in Run and Debug, starts the
+    Post-mortem: the Call Stack shows train, the Variables view weight = 0 (live, nothing
+    re-run); then Interactive Debugging stops at a breakpoint in the re-run; then
     "Abort job" in the IDE ends the job with the failure."""
     info = wait_for_session(e2e_workspace, failed_job)
     try:
         open_the_job_file(page, str(info["url"]))
-        stack, variables = start_post_mortem(page)
+        stack, variables = start_post_mortem(page, with_f5=True)
         call_stack_header = page.locator(".pane-header").filter(has_text="Call Stack")
         # Using the debugger is activity for the idle clock (the extension reports it).
         wait_for(

@@ -9,6 +9,7 @@ const status = require('./status');
 const resume = require('./resume');
 const abort = require('./abort');
 const debug = require('./debug');
+const postMortem = require('./postmortem');
 
 function activateSession(context, session) {
     let view = null;
@@ -37,7 +38,9 @@ function activateSession(context, session) {
 function activate(context) {
     debug.activate(context); // the debugpy debug type, in a session or not
     const session = sessionFromEnvironment(process.env);
-    if (session) activateSession(context, session);
+    if (!session) return;
+    postMortem.activate(context); // F5: the held failure first, whatever Run and Debug selected
+    activateSession(context, session);
 }
 
 function deactivate() {}

@@ -8,22 +8,17 @@ must keep running while the client holds the failure.
 
 from __future__ import annotations
 
-import os
-import queue
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.dap import DapClient
+from tests.line_job import ROOT, LineJob
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[1]
 JOB = ROOT / "tests" / "async_postmortem_job.py"
 RAISING_LINE = next(
     i for i, text in enumerate(JOB.read_text().splitlines(), 1) if "# RAISING LINE" in text
@@ -31,53 +26,16 @@ RAISING_LINE = next(
 TIMEOUT = 60.0
 
 
-class AsyncJob:
+class AsyncJob(LineJob):
     """The job subprocess: one command line in, one answer line out."""
 
+    exit_command = None  # it knows no "exit": finish() kills it
+
     def __init__(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        env.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.async_postmortem_job"],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
-
-    def expect(self, prefix: str) -> str:
-        try:
-            line = self._lines.get(timeout=TIMEOUT)
-        except queue.Empty:
-            raise AssertionError(f"the job said nothing for {TIMEOUT:g} s") from None
-        assert line is not None, f"the job ended: {self.finish()}"
-        assert line.startswith(prefix), line
-        return line[len(prefix) :]
-
-    def ask(self, command: str, answer: str) -> str:
-        assert self.process.stdin is not None
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-        return self.expect(answer)
+        super().__init__("tests.async_postmortem_job", timeout=TIMEOUT)
 
     def ticks(self) -> int:
         return int(self.ask("ticks", "ticks "))
-
-    def finish(self) -> str:
-        if self.process.poll() is None:
-            self.process.kill()
-        _, err = self.process.communicate(timeout=TIMEOUT)
-        return err
 
 
 @pytest.fixture

@@ -9,10 +9,7 @@ idle timeout, cancellation of the awaiting task, SIGTERM and SIGINT.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -21,8 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import install_fake_code_server
-from tests.waiting import kill_leftovers, wait_until, wait_until_gone
+from tests.session_harness import (
+    JobProcess,
+    cli,
+    fix_average,
+    job_environment,
+    run_entry_script,
+    spawn,
+    stop_jobs,
+)
+from tests.waiting import wait_until_gone
 from vscode_interactive._layout import StateLayout
 
 pytestmark = pytest.mark.integration
@@ -35,6 +40,7 @@ import json
 import sys
 from pathlib import Path
 
+from tests.waiting import wait_until_async
 from vscode_interactive import SessionConfig, vscode
 
 HOOKS = Path({hooks!r})
@@ -64,7 +70,7 @@ def post():
     start_timeout=20,
 )
 async def average(sizes):
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # a real await point before the failure, not a wait
     return sum(sizes) / len(sizes)
 
 
@@ -73,7 +79,7 @@ async def ticker():
     while True:
         ticks += 1
         TICKS.write_text(str(ticks))
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the ticker's own pace: the loop keeps running, not a wait
 
 
 def ide_running():
@@ -90,8 +96,7 @@ async def main(mode):
             print("RESULT", await average([]), flush=True)
             return
         task = asyncio.create_task(average([]))
-        while not ide_running():
-            await asyncio.sleep(0.05)
+        await wait_until_async(ide_running, timeout={deadline}, what="the IDE")
         task.cancel()
         try:
             await task
@@ -106,25 +111,11 @@ if __name__ == "__main__":
 """
 
 
-@dataclass
-class AsyncJob:
+@dataclass(kw_only=True)
+class AsyncJob(JobProcess):
     script: Path
-    workspace: Path
     hooks: Path
     ticks_file: Path
-    pids_file: Path
-    process: subprocess.Popen[str]
-
-    @property
-    def layout(self) -> StateLayout:
-        return StateLayout.for_workspace(self.workspace)
-
-    def running(self) -> bool:
-        try:
-            info = json.loads(self.layout.session_info.read_text())
-        except (OSError, ValueError):
-            return False
-        return bool(info.get("state") == "running")
 
     def ticks(self) -> int:
         try:
@@ -132,48 +123,11 @@ class AsyncJob:
         except (OSError, ValueError):  # not written yet, or caught mid-write
             return 0
 
-    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
-        def holds() -> bool:
-            assert self.process.poll() is None, (what, self.process.communicate())
-            return condition()
-
-        wait_until(holds, timeout=DEADLINE, what=what)
-
-    def server_pids(self) -> list[int]:
-        pids: list[int] = json.loads(self.pids_file.read_text())
-        return pids
-
-
-def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vscode_interactive", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-
 
 @pytest.fixture
 def job_env(tmp_path: Path) -> dict[str, str]:
     """Environment of a job that uses the fake code-server and downloads nothing."""
-    fake = install_fake_code_server(tmp_path / "bin")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("VSCODE_INTERACTIVE_", "PYTEST_", "FAKE_CS_"))
-    }
-    env.update(
-        VSCODE_INTERACTIVE_CODE_SERVER=str(fake),
-        VSCODE_INTERACTIVE_EXTENSIONS="",
-        VSCODE_INTERACTIVE_DATA_DIR=str(tmp_path / "data"),
-        VSCODE_INTERACTIVE_CACHE=str(tmp_path / "cache"),
-        VSCODE_INTERACTIVE_ENABLE="1",
-        FAKE_CS_PIDS=str(tmp_path / "pids.json"),
-        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
-    )
-    return env
+    return job_environment(tmp_path)
 
 
 @pytest.fixture
@@ -192,27 +146,23 @@ def start_job(tmp_path: Path, job_env: dict[str, str]) -> Iterator[Callable[...,
                 session_info=str(StateLayout.for_workspace(workspace).session_info),
                 idle=idle,
                 workspace=str(workspace),
+                deadline=DEADLINE,
             )
         )
-        process = subprocess.Popen(
-            [sys.executable, str(script), mode],
-            cwd=workspace,
-            env=job_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        job = AsyncJob(
+            script=script,
+            workspace=workspace,
+            hooks=hooks,
+            ticks_file=ticks,
+            pids_file=tmp_path / "pids.json",
+            process=spawn([sys.executable, str(script), mode], cwd=workspace, env=job_env),
+            deadline=DEADLINE,
         )
-        job = AsyncJob(script, workspace, hooks, ticks, tmp_path / "pids.json", process)
         started.append(job)
         return job
 
     yield start
-    for job in started:
-        if job.process.poll() is None:
-            job.process.kill()
-        job.process.communicate()
-        if job.pids_file.exists():
-            kill_leftovers(job.server_pids())
+    stop_jobs(started)
 
 
 def test_async_fail_fix_resume_returns_the_fixed_value_while_the_loop_ticks(
@@ -226,24 +176,12 @@ def test_async_fail_fix_resume_returns_the_fixed_value_while_the_loop_ticks(
     ticks = job.ticks()
     job.wait_for(lambda: job.ticks() >= ticks + 20 and job.running(), "20 ticks with the IDE up")
 
-    entry = subprocess.run(
-        [sys.executable, str(job.layout.entry_script)],
-        cwd=job.workspace.parent,
-        env=job_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    entry = run_entry_script(job.layout, env=job_env, cwd=job.workspace.parent)
     assert entry.returncode == 1
     assert entry.stderr.strip().splitlines()[-1] == "ZeroDivisionError: division by zero"
     assert "in average" in entry.stderr
 
-    job.script.write_text(
-        job.script.read_text().replace(
-            "return sum(sizes) / len(sizes)", "return sum(sizes) / len(sizes) if sizes else 0.0"
-        )
-    )
+    fix_average(job.script)
     ticks = job.ticks()
     job.wait_for(lambda: job.ticks() >= ticks + 20 and job.running(), "20 more ticks, IDE up")
     resumed = cli("resume", "--yes", "--workspace", str(job.workspace), env=job_env)

@@ -45,15 +45,18 @@ def fake_session(tmp_path: Path) -> Iterator[FakeSession]:
     session.server.close()
 
 
-def test_resume_without_terminal_and_without_yes_is_refused(
+@pytest.mark.parametrize("command", ["resume", "abort"])
+def test_without_terminal_and_without_yes_is_refused(
+    command: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     fake_session: FakeSession,
 ) -> None:
-    """Piped stdin and no --yes: exit 2 with a message; nothing is sent to the session."""
+    """resume or abort with piped stdin and no --yes: exit 2 with a message; nothing is sent
+    to the session."""
     monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
-    assert main(["resume", "--workspace", str(tmp_path)]) == EXIT_USAGE
+    assert main([command, "--workspace", str(tmp_path)]) == EXIT_USAGE
     assert "pass --yes" in capsys.readouterr().err
     assert fake_session.commands == []
 
@@ -139,16 +142,3 @@ def test_abort_confirmed_with_yes_sends_abort(
     assert main(["abort", "--yes", "--workspace", str(tmp_path)]) == 0
     assert "accepted" in capsys.readouterr().out
     assert fake_session.commands == ["abort"]
-
-
-def test_abort_without_terminal_and_without_yes_is_refused(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    fake_session: FakeSession,
-) -> None:
-    """Piped stdin and no --yes: exit 2; nothing is sent."""
-    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
-    assert main(["abort", "--workspace", str(tmp_path)]) == EXIT_USAGE
-    assert "pass --yes" in capsys.readouterr().err
-    assert fake_session.commands == []

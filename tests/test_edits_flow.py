@@ -26,9 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import install_fake_code_server
-from tests.waiting import kill_leftovers, wait_until, wait_until_gone
-from vscode_interactive._layout import StateLayout
+from tests.session_harness import JobProcess, cli, fix_average, job_environment, spawn, stop_jobs
+from tests.waiting import wait_until_gone
 from vscode_interactive._system._network import SocketPortAllocator
 
 pytestmark = pytest.mark.integration
@@ -79,6 +78,9 @@ USER_FILES = {
 }
 
 
+FINISH = 90.0  # seconds for a job to end once its session does (uploads included)
+
+
 def git(cwd: Path, *args: str) -> None:
     subprocess.run(
         ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
@@ -88,37 +90,10 @@ def git(cwd: Path, *args: str) -> None:
     )
 
 
-@dataclass
-class Job:
-    workspace: Path
+@dataclass(kw_only=True)
+class Job(JobProcess):
     pristine: Path
-    process: subprocess.Popen[str]
-    pids_file: Path
     memory_dump: Path
-    out: str = ""
-    err: str = ""
-
-    @property
-    def layout(self) -> StateLayout:
-        return StateLayout.for_workspace(self.workspace)
-
-    def wait_for(self, what: str, condition: Callable[[], bool], timeout: float = 60) -> None:
-        """Wait until ``condition``; fail at once if the job ended first."""
-
-        def reached() -> bool:
-            if self.process.poll() is not None:
-                self.out, self.err = self.process.communicate()
-                raise AssertionError(f"the job ended before {what}:\n{self.err}")
-            return condition()
-
-        wait_until(reached, timeout=timeout, what=what)
-
-    def running(self) -> bool:
-        try:
-            info = json.loads(self.layout.session_info.read_text())
-        except (OSError, ValueError):
-            return False
-        return bool(info.get("state") == "running")
 
     def recording(self) -> bool:
         """The start of the session was noted (its base copies exist)."""
@@ -126,24 +101,10 @@ class Job:
 
     def edit_like_a_user(self) -> None:
         """Edit two files (one fixes the job), add one, delete one."""
-        script = self.workspace / "job.py"
-        script.write_text(
-            script.read_text().replace(
-                "return sum(sizes) / len(sizes)",
-                "return sum(sizes) / len(sizes) if sizes else 0.0",
-            )
-        )
+        fix_average(self.workspace / "job.py")
         (self.workspace / "data/config.yaml").write_text("rate: 0.01\nepochs: 3\n")
         (self.workspace / "helpers.py").write_text("def show(x):\n    print(x)\n")
         (self.workspace / "old_notes.md").unlink()
-
-    def finish(self, timeout: float = 90) -> int:
-        self.out, self.err = self.process.communicate(timeout=timeout)
-        return self.process.returncode
-
-    def server_pids(self) -> list[int]:
-        pids: list[int] = json.loads(self.pids_file.read_text())
-        return pids
 
     def memory_files(self) -> dict[str, bytes]:
         found: dict[str, str] = json.loads(self.memory_dump.read_text())
@@ -152,22 +113,7 @@ class Job:
 
 @pytest.fixture
 def start_job(tmp_path: Path) -> Iterator[Callable[..., Job]]:
-    fake = install_fake_code_server(tmp_path / "bin")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("VSCODE_INTERACTIVE_", "PYTEST_", "FAKE_CS_"))
-    }
-    env.update(
-        VSCODE_INTERACTIVE_CODE_SERVER=str(fake),
-        VSCODE_INTERACTIVE_EXTENSIONS="",
-        VSCODE_INTERACTIVE_DATA_DIR=str(tmp_path / "data"),
-        VSCODE_INTERACTIVE_CACHE=str(tmp_path / "cache"),
-        VSCODE_INTERACTIVE_ENABLE="1",
-        FAKE_CS_PIDS=str(tmp_path / "pids.json"),
-        MEMORY_DUMP=str(tmp_path / "memory.json"),
-        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
-    )
+    env = job_environment(tmp_path, MEMORY_DUMP=str(tmp_path / "memory.json"))
     started: list[Job] = []
 
     def start(outcome: str, *, save_to: str, save_inputs: bool = False) -> Job:
@@ -188,25 +134,18 @@ def start_job(tmp_path: Path) -> Iterator[Callable[..., Job]]:
         git(workspace, "commit", "-qm", "the job as it was deployed")
         pristine = tmp_path / "pristine"
         shutil.copytree(workspace, pristine, ignore=shutil.ignore_patterns(".git"))
-        process = subprocess.Popen(
-            [sys.executable, str(script)],
-            cwd=workspace,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+        job = Job(
+            workspace=workspace,
+            pristine=pristine,
+            process=spawn([sys.executable, str(script)], cwd=workspace, env=env),
+            pids_file=tmp_path / "pids.json",
+            memory_dump=tmp_path / "memory.json",
         )
-        job = Job(workspace, pristine, process, tmp_path / "pids.json", tmp_path / "memory.json")
         started.append(job)
         return job
 
     yield start
-    for job in started:
-        if job.process.poll() is None:
-            job.process.kill()
-            job.process.communicate()
-        if job.pids_file.exists():
-            kill_leftovers(job.server_pids())
+    stop_jobs(started)
 
 
 def user_tree(root: Path) -> dict[str, bytes]:
@@ -237,27 +176,20 @@ def end_by(job: Job, outcome: str) -> int:
     if outcome == "idle":
         # Nobody connects: the edits are made as soon as the session noted the workspace,
         # before the idle clock (which starts when the IDE is ready) can run out.
-        job.wait_for("the start of the record", job.recording)
+        job.wait_for(job.recording, "the start of the record")
         job.edit_like_a_user()
-        return job.finish()
-    job.wait_for("the IDE", job.running)
+        return job.finish(FINISH)
+    job.wait_for(job.running, "the IDE")
     job.edit_like_a_user()
     if outcome == "resume":
-        done = subprocess.run(
-            [sys.executable, "-m", "vscode_interactive", "resume", "--yes"],
-            cwd=job.workspace,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        done = cli("resume", "--yes", env=env, cwd=job.workspace)
         assert done.returncode == 0, done.stderr
     elif outcome == "server-exit":
         os.kill(job.server_pids()[0], signal.SIGKILL)
     else:
         job.process.send_signal(signal.SIGTERM)
-    return job.finish()
+    return job.finish(FINISH)
 
 
 EXPECTED = {

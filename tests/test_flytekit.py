@@ -19,13 +19,20 @@ import subprocess
 import sys
 import textwrap
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import install_fake_code_server
-from tests.waiting import kill_leftovers, wait_until, wait_until_gone
+from tests.session_harness import (
+    JobProcess,
+    cli,
+    job_environment,
+    run_entry_script,
+    spawn,
+    stop_jobs,
+)
+from tests.waiting import wait_until_gone
 from vscode_interactive._compat._flytekit import (
     FLYTEKIT_MODULE,
     flytekit_local_execution,
@@ -61,22 +68,13 @@ def flytekit_installed() -> None:
 
 def make_job_env(tmp_path: Path) -> dict[str, str]:
     """A job environment on the fake code-server that records its start, and no override."""
-    fake = install_fake_code_server(tmp_path / "bin")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("VSCODE_INTERACTIVE_", "PYTEST_", "FAKE_CS_", "FLYTE"))
-    }
-    env.update(
-        VSCODE_INTERACTIVE_CODE_SERVER=str(fake),
-        VSCODE_INTERACTIVE_EXTENSIONS="",
-        VSCODE_INTERACTIVE_DATA_DIR=str(tmp_path / "data"),
-        VSCODE_INTERACTIVE_CACHE=str(tmp_path / "cache"),
+    return job_environment(
+        tmp_path,
+        drop_prefixes=("FLYTE",),
+        enable=False,
         FAKE_CS_RECORD=str(tmp_path / "code-server-started.json"),
-        FAKE_CS_PIDS=str(tmp_path / "pids.json"),
         PYTHONPATH=os.pathsep.join([str(tmp_path / "ws"), *(p for p in sys.path if p)]),
     )
-    return env
 
 
 @pytest.fixture
@@ -313,11 +311,80 @@ with open(sys.argv[1], "wb") as f:
 """
 
 
+def encode_empty_sizes(tmp_path: Path, env: dict[str, str]) -> Path:
+    """The inputs file of a task called with ``sizes=[]``, as Flyte hands it to a pod."""
+    inputs = tmp_path / "inputs.pb"
+    subprocess.run(
+        [sys.executable, "-c", ENCODE_INPUTS, str(inputs)], env=env, check=True, timeout=60
+    )
+    return inputs
+
+
+def decoded_outputs(tmp_path: Path, env: dict[str, str]) -> dict[str, float]:
+    """The float outputs flytekit wrote for the task, by name."""
+    decoded = subprocess.run(
+        [sys.executable, "-c", DECODE_OUTPUTS, str(tmp_path / "outputs" / "outputs.pb")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    outputs: dict[str, float] = json.loads(decoded.stdout)
+    return outputs
+
+
 @pytest.fixture
-def pod_job(
-    tmp_path: Path, job_env: dict[str, str], flytekit_installed: None
-) -> Iterator[subprocess.Popen[str]]:
-    """``pyflyte-execute`` of the failing task, as a Flyte pod starts it, inputs ``sizes=[]``."""
+def start_pod(tmp_path: Path, job_env: dict[str, str]) -> Iterator[Callable[[Path], JobProcess]]:
+    """Start ``pyflyte-execute`` of ``flyte_job.average`` in a workspace, as a Flyte pod
+    does, on inputs ``sizes=[]``; clean up after."""
+    started: list[JobProcess] = []
+
+    def start(workspace: Path) -> JobProcess:
+        inputs = encode_empty_sizes(tmp_path, job_env)
+        argv = [
+            str(Path(sys.executable).with_name("pyflyte-execute")),
+            *("--inputs", str(inputs), "--output-prefix", str(tmp_path / "outputs")),
+            *("--raw-output-data-prefix", str(tmp_path / "raw")),
+            *("--resolver", "flytekit.core.python_auto_container.default_task_resolver"),
+            *("--", "task-module", "flyte_job", "task-name", "average"),
+        ]
+        pod = JobProcess(
+            workspace=workspace,
+            pids_file=tmp_path / "pids.json",
+            process=spawn(argv, cwd=workspace, env=job_env),
+        )
+        started.append(pod)
+        return pod
+
+    yield start
+    stop_jobs(started)
+
+
+def debug_fix_and_resume(pod: JobProcess, env: dict[str, str], fix: tuple[str, str]) -> str:
+    """What a user does with a failing task's IDE once it is up: the debug entry script
+    reproduces the failure in the plain function (it looks through flytekit's task and our
+    wrapper instead of opening a second session); the source is fixed (``fix``: old, new)
+    and resumed; the task ends well. Returns what the pod wrote to stderr."""
+    entry = run_entry_script(pod.layout, env=env, cwd=pod.workspace.parent)
+    assert entry.returncode == 1
+    assert entry.stderr.strip().splitlines()[-1] == "TaskFailed: no sizes", entry.stderr
+    job = pod.workspace / "flyte_job.py"
+    job.write_text(job.read_text().replace(*fix))
+    resumed = cli("resume", "--yes", env=env, cwd=pod.workspace)
+    assert resumed.returncode == 0, resumed.stderr
+    assert pod.finish() == 0, pod.err
+    assert "TaskFailed: no sizes" in pod.err  # it ran first and failed; then the IDE opened
+    return pod.err
+
+
+@pytest.mark.usefixtures("flytekit_installed")
+def test_task_on_a_flyte_cluster_opens_the_ide_and_resumes(
+    start_pod: Callable[[Path], JobProcess], tmp_path: Path, job_env: dict[str, str]
+) -> None:
+    """Under flytekit's task-execution state (``pyflyte-execute``) the failing task opens the
+    IDE, whose debug entry script reproduces the failure; after the source is fixed and
+    resumed, flytekit writes the fixed task's output."""
     workspace = write_job(tmp_path, FAILING_JOB)
     job = workspace / "flyte_job.py"
     job.write_text(
@@ -325,90 +392,13 @@ def pod_job(
             "@vscode(", "@vscode(session_config=SessionConfig(check_interval=0.2), "
         )
     )
-    inputs = tmp_path / "inputs.pb"
-    subprocess.run(
-        [sys.executable, "-c", ENCODE_INPUTS, str(inputs)], env=job_env, check=True, timeout=60
-    )
-    argv = [
-        str(Path(sys.executable).with_name("pyflyte-execute")),
-        *("--inputs", str(inputs), "--output-prefix", str(tmp_path / "outputs")),
-        *("--raw-output-data-prefix", str(tmp_path / "raw")),
-        *("--resolver", "flytekit.core.python_auto_container.default_task_resolver"),
-        *("--", "task-module", "flyte_job", "task-name", "average"),
-    ]
-    process = subprocess.Popen(
-        argv, cwd=workspace, env=job_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    yield process
-    if process.poll() is None:
-        process.kill()
-    process.communicate()
-    pids_file = tmp_path / "pids.json"
-    if pids_file.exists():
-        kill_leftovers(json.loads(pids_file.read_text()))
-
-
-def wait_running(layout: StateLayout, process: subprocess.Popen[str]) -> None:
-    def running() -> bool:
-        assert process.poll() is None, process.communicate()
-        try:
-            state = json.loads(layout.session_info.read_text()).get("state")
-        except (OSError, ValueError):
-            return False
-        return bool(state == "running")
-
-    wait_until(running, timeout=60, what="the session file to say 'running'")
-
-
-def test_task_on_a_flyte_cluster_opens_the_ide_and_resumes(
-    pod_job: subprocess.Popen[str], tmp_path: Path, job_env: dict[str, str]
-) -> None:
-    """Under flytekit's task-execution state (``pyflyte-execute``) the failing task opens the
-    IDE, whose debug entry script reproduces the failure; after the source is fixed and
-    resumed, flytekit writes the fixed task's output."""
-    workspace = tmp_path / "ws"
-    wait_running(StateLayout.for_workspace(workspace), pod_job)
+    pod = start_pod(workspace)
+    pod.wait_running()
     assert (tmp_path / "code-server-started.json").exists()
-    entry = subprocess.run(
-        [sys.executable, str(StateLayout.for_workspace(workspace).entry_script)],
-        cwd=tmp_path,
-        env=job_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    # The IDE's debug entry script reproduces the failure in the plain function: it looks
-    # through flytekit's task and our wrapper instead of opening a second session.
-    assert entry.returncode == 1
-    assert entry.stderr.strip().splitlines()[-1] == "TaskFailed: no sizes", entry.stderr
-    job = workspace / "flyte_job.py"
-    job.write_text(job.read_text().replace("raise error", "return 0.0"))
-    resumed = subprocess.run(
-        [sys.executable, "-m", "vscode_interactive", "resume", "--yes"],
-        cwd=workspace,
-        env=job_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert resumed.returncode == 0, resumed.stderr
-    _, err = pod_job.communicate(timeout=60)
-    assert pod_job.returncode == 0, err
-    assert "TaskFailed: no sizes" in err  # it ran first and failed; then the IDE opened
+    err = debug_fix_and_resume(pod, job_env, ("raise error", "return 0.0"))
     assert not (tmp_path / "outputs" / "error.pb").exists(), err
-    outputs = tmp_path / "outputs" / "outputs.pb"
-    decoded = subprocess.run(
-        [sys.executable, "-c", DECODE_OUTPUTS, str(outputs)],
-        env=job_env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(decoded.stdout) == {"o0": 0.0}
-    wait_until_gone(json.loads((tmp_path / "pids.json").read_text()))
+    assert decoded_outputs(tmp_path, job_env) == {"o0": 0.0}
+    wait_until_gone(pod.server_pids())
 
 
 BLOCK_FLYTEKIT = """
@@ -560,70 +550,15 @@ def test_an_async_task_is_flytekits_async_task_with_the_console_link(
     }
 
 
+@pytest.mark.usefixtures("flytekit_installed")
 def test_an_async_task_on_a_flyte_cluster_opens_the_ide_and_resumes(
-    tmp_path: Path, job_env: dict[str, str], flytekit_installed: None
+    start_pod: Callable[[Path], JobProcess], tmp_path: Path, job_env: dict[str, str]
 ) -> None:
     """``pyflyte-execute`` of a failing async task (flytekit awaits it on its own loop
     thread): the IDE opens, the entry script reproduces the failure with asyncio.run, and
     after the fix and a resume flytekit writes the fixed task's output."""
-    workspace = write_job(tmp_path, ASYNC_JOB)
-    inputs = tmp_path / "inputs.pb"
-    subprocess.run(
-        [sys.executable, "-c", ENCODE_INPUTS, str(inputs)], env=job_env, check=True, timeout=60
-    )
-    argv = [
-        str(Path(sys.executable).with_name("pyflyte-execute")),
-        *("--inputs", str(inputs), "--output-prefix", str(tmp_path / "outputs")),
-        *("--raw-output-data-prefix", str(tmp_path / "raw")),
-        *("--resolver", "flytekit.core.python_auto_container.default_task_resolver"),
-        *("--", "task-module", "flyte_job", "task-name", "average"),
-    ]
-    pod = subprocess.Popen(
-        argv, cwd=workspace, env=job_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
-        layout = StateLayout.for_workspace(workspace)
-        wait_running(layout, pod)
-        entry = subprocess.run(
-            [sys.executable, str(layout.entry_script)],
-            cwd=tmp_path,
-            env=job_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert entry.returncode == 1
-        assert entry.stderr.strip().splitlines()[-1] == "TaskFailed: no sizes", entry.stderr
-        job = workspace / "flyte_job.py"
-        job.write_text(job.read_text().replace('raise TaskFailed("no sizes")', "return 0.0"))
-        resumed = subprocess.run(
-            [sys.executable, "-m", "vscode_interactive", "resume", "--yes"],
-            cwd=workspace,
-            env=job_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert resumed.returncode == 0, resumed.stderr
-        _, err = pod.communicate(timeout=60)
-        assert pod.returncode == 0, err
-        assert "TaskFailed: no sizes" in err  # it ran first and failed; then the IDE opened
-        decoded = subprocess.run(
-            [sys.executable, "-c", DECODE_OUTPUTS, str(tmp_path / "outputs" / "outputs.pb")],
-            env=job_env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        assert json.loads(decoded.stdout) == {"o0": 0.0}
-        wait_until_gone(json.loads((tmp_path / "pids.json").read_text()))
-    finally:
-        if pod.poll() is None:
-            pod.kill()
-        pod.communicate()
-        pids_file = tmp_path / "pids.json"
-        if pids_file.exists():
-            kill_leftovers(json.loads(pids_file.read_text()))
+    pod = start_pod(write_job(tmp_path, ASYNC_JOB))
+    pod.wait_running()
+    debug_fix_and_resume(pod, job_env, ('raise TaskFailed("no sizes")', "return 0.0"))
+    assert decoded_outputs(tmp_path, job_env) == {"o0": 0.0}
+    wait_until_gone(pod.server_pids())

@@ -7,12 +7,9 @@ it must not share a process with pytest) and attaches to its listener with tests
 from __future__ import annotations
 
 import json
-import os
-import queue
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,12 +17,12 @@ from typing import Any
 import pytest
 
 from tests.dap import DapClient, DapError
+from tests.line_job import ROOT, LineJob
 from tests.waiting import wait_until
 from vscode_interactive._errors import DebuggerError
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[1]
 JOB = ROOT / "tests" / "postmortem_job.py"
 SOURCE = JOB.read_text().splitlines()
 RAISING_LINE = next(i for i, text in enumerate(SOURCE, 1) if "# RAISING LINE" in text)
@@ -33,83 +30,17 @@ ROUND_LINE = next(i for i, text in enumerate(SOURCE, 1) if "# ROUND LINE" in tex
 TIMEOUT = 60.0
 
 
-class JobProcess:
+class JobProcess(LineJob):
     """The job subprocess: one command line in, one answer line out."""
 
     def __init__(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        env.pop("PYDEVD_DISABLE_FILE_VALIDATION", None)  # the library sets it itself
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.postmortem_job"],
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        self._stderr: str | None = None
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
+        super().__init__("tests.postmortem_job", timeout=TIMEOUT)
         self.before = json.loads(self.expect("before "))
         self.port = int(self.expect("port "))
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        try:
-            for line in self.process.stdout:
-                self._lines.put(line.rstrip("\n"))
-        except ValueError:  # closed by finish()
-            pass
-        self._lines.put(None)
-
-    def expect(self, prefix: str, timeout: float = TIMEOUT) -> str:
-        """The rest of the next stdout line, which must start with ``prefix``."""
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"the job said nothing for {timeout:g} s") from None
-        if line is None:
-            raise AssertionError(f"the job ended: {self.finish()}")
-        assert line.startswith(prefix), line
-        return line[len(prefix) :]
-
-    def send(self, command: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(command + "\n")
-        self.process.stdin.flush()
-
-    def ask(self, command: str, answer: str) -> str:
-        self.send(command)
-        return self.expect(answer)
 
     def state(self) -> dict[str, Any]:
         state: dict[str, Any] = json.loads(self.ask("state", "state "))
         return state
-
-    def finish(self) -> str:
-        """End the job; its stderr (the same on every call)."""
-        if self._stderr is not None:
-            return self._stderr
-        if self.process.poll() is None:
-            with_stdin = self.process.stdin
-            if with_stdin is not None and not with_stdin.closed:
-                try:
-                    with_stdin.write("exit\n")
-                    with_stdin.close()
-                except OSError:
-                    pass
-            try:
-                self.process.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        assert self.process.stderr is not None and self.process.stdout is not None
-        with self.process.stderr:
-            stderr = self.process.stderr.read()
-        self.process.stdout.close()
-        self._stderr = stderr
-        return stderr
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ IDE is the fake code-server; the test edits ``FAIL_ON`` like a user fixing the b
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_code_server import install_fake_code_server
+from tests.session_harness import cli, job_environment, read_pids, read_session_info
 from tests.waiting import kill_leftovers, wait_until, wait_until_gone
 from vscode_interactive._layout import StateLayout
 
@@ -118,11 +117,7 @@ class TorchrunJob:
         return found[0]
 
     def session_info(self) -> dict[str, object]:
-        try:
-            info: dict[str, object] = json.loads(self.layout.session_info.read_text())
-        except (OSError, ValueError):
-            return {}
-        return info
+        return read_session_info(self.layout)
 
     def wait_running(self) -> dict[str, object]:
         self.wait_for(lambda: self.session_info().get("state") == "running", "the IDE")
@@ -139,49 +134,36 @@ class TorchrunJob:
         return [int(pid) for pid in re.findall(r"PID rank=\d pid=(\d+)", self.text())]
 
     def server_pids(self) -> list[int]:
-        try:
-            pids: list[int] = json.loads(self.pids_file.read_text())
-        except (OSError, ValueError):
-            return []
-        return pids
+        return read_pids(self.pids_file, missing_ok=True)
 
     def fix(self) -> None:
         """What the user does in the IDE: remove the bug and save."""
         source = self.script.read_text()
         self.script.write_text(re.sub(r"FAIL_ON = \{[^}]*\}", "FAIL_ON = set()", source))
 
+    def fix_and_resume(self) -> str:
+        """Fix, ``resume --yes``: torchrun exits 0 with both ranks' fixed results; its output."""
+        self.fix()
+        resumed = self.cli("resume", "--yes")
+        assert resumed.returncode == 0, resumed.stderr
+        assert self.finish() == 0, self.text()
+        text = self.text()
+        assert "RESULT rank=0 value=6.0" in text and "RESULT rank=1 value=6.0" in text
+        return text
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "vscode_interactive", *args, "--workspace", str(self.workspace)],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=60,
-            check=False,
-        )
+        return cli(*args, "--workspace", str(self.workspace), env=self.env)
 
 
 @pytest.fixture
 def job_env(tmp_path: Path) -> dict[str, str]:
     """A job environment on the fake code-server that downloads nothing."""
-    fake = install_fake_code_server(tmp_path / "bin")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("VSCODE_INTERACTIVE_", "PYTEST_", "FAKE_CS_", "TORCHELASTIC_"))
-        and key not in {"RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"}
-    }
-    env.update(
-        VSCODE_INTERACTIVE_CODE_SERVER=str(fake),
-        VSCODE_INTERACTIVE_EXTENSIONS="",
-        VSCODE_INTERACTIVE_DATA_DIR=str(tmp_path / "data"),
-        VSCODE_INTERACTIVE_CACHE=str(tmp_path / "cache"),
-        VSCODE_INTERACTIVE_ENABLE="1",
-        FAKE_CS_PIDS=str(tmp_path / "pids.json"),
-        PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+    return job_environment(
+        tmp_path,
+        drop_prefixes=("TORCHELASTIC_",),
+        drop_names=("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"),
         OMP_NUM_THREADS="1",
     )
-    return env
 
 
 @pytest.fixture
@@ -251,12 +233,7 @@ def test_rank_1_fails_rank_0_parks_and_both_resume(torchrun: Callable[..., Torch
     assert "| **1** (this IDE) |" in page.read_text()
     assert str(info["url"]).startswith("http://127.0.0.1:")
 
-    job.fix()
-    resumed = job.cli("resume", "--yes")
-    assert resumed.returncode == 0, resumed.stderr
-    assert job.finish() == 0, job.text()
-    text = job.text()
-    assert "RESULT rank=0 value=6.0" in text and "RESULT rank=1 value=6.0" in text
+    text = job.fix_and_resume()
     assert "rebuilt the default process group (gloo, rank 0 of 2" in text
     _one_ide(text)
     wait_until_gone(job.rank_pids() + job.server_pids())
@@ -280,12 +257,7 @@ def test_ranks_failing_at_once_get_one_ide_listing_both(
     )
     assert re.search(row, page), page
 
-    job.fix()
-    resumed = job.cli("resume", "--yes")
-    assert resumed.returncode == 0, resumed.stderr
-    assert job.finish() == 0, job.text()
-    text = job.text()
-    assert "RESULT rank=0 value=6.0" in text and "RESULT rank=1 value=6.0" in text
+    text = job.fix_and_resume()
     _one_ide(text)
     wait_until_gone(job.rank_pids() + job.server_pids())
 

@@ -28,7 +28,7 @@ TICKS = [0]
 
 async def divide(a: float, b: float) -> float:
     scale = a * 2
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # the coroutine really suspends before it raises: not a wait
     return scale / b  # RAISING LINE
 
 
@@ -66,7 +66,7 @@ class PostMortemSteps(FakeSteps):
 async def ticker() -> None:
     while True:
         TICKS[0] += 1
-        await asyncio.sleep(0.005)
+        await asyncio.sleep(0.005)  # the ticker's pace (its count proves the loop runs): not a wait
 
 
 async def main() -> None:

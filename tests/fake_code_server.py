@@ -199,6 +199,7 @@ def _serve_window_registry(registry: str, record: str) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
+# A stray lives until it is killed (300 s bounds an orphan the test failed to kill): not a wait.
 _NOHUP_SLEEP = (
     "import signal, time\nsignal.signal(signal.SIGHUP, signal.SIG_IGN)\ntime.sleep(300)\n"
 )
@@ -223,6 +224,7 @@ def _spawn_grandchild() -> subprocess.Popen[bytes]:
     code = "import signal, time\n"
     if os.environ.get("FAKE_CS_GRANDCHILD_IGNORES_SIGTERM"):
         code += "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+    # It lives until its group is stopped (300 s bounds a leak): not a wait.
     code += "time.sleep(300)\n"
     return subprocess.Popen([sys.executable, "-c", code])
 
@@ -328,6 +330,7 @@ def main() -> int:
     while True:
         if every:
             heart.beat()
+        # Waits on the exit condition; the timeout is the heartbeat's period, not a wait.
         if answered.enough.wait(every or None):
             break
     print("[fake code-server] exiting on its own (like --idle-timeout-seconds)", flush=True)

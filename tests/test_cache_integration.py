@@ -173,7 +173,7 @@ def _worker(root: str, url: str, lock: bool, barrier: Any, waiting: Any, results
     logger = logging.getLogger("vscode_interactive")
     logger.setLevel(logging.INFO)
     logger.addHandler(_SayWaiting(waiting))
-    barrier.wait()
+    barrier.wait(timeout=120)  # all 8 start together; a worker that never came breaks it
     tree = Cache(root, lock=lock).fetch_archive(url)
     files = sorted(p for p in tree.rglob("*") if p.is_file())
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()
@@ -254,7 +254,7 @@ def hook(event, args):
 
 def freeze():
     print("FROZEN", flush=True)
-    time.sleep(120)
+    time.sleep(120)  # frozen mid-operation until the test kills it: the behaviour, not a wait
 
 sys.addaudithook(hook)
 print("READY", flush=True)

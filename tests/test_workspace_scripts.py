@@ -239,7 +239,7 @@ from vscode_interactive._layout import StateLayout
 
 @vscode(enable=False)
 async def scaled(values, *, by):
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # a real suspension point before the check, not a wait
     if by < 0:
         raise ValueError(f"negative factor {by}")
     return [v * by for v in values]

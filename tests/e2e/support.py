@@ -4,6 +4,10 @@
 * :func:`wait_for_session` polls ``vscode-interactive status --json`` until the IDE runs;
 * :func:`http_request` speaks plain HTTP/1.1 to code-server without following redirects,
   so a test sees the login redirect, the ``Set-Cookie`` header and the status codes;
+* :class:`SessionThread` runs ``Session.run`` in a worker thread on the extracted
+  code-server (:class:`LocalSteps`), :func:`log_in` passes its login in the browser;
+* :func:`fix_the_bug`, :func:`resume`, :func:`open_workbench` and :func:`assert_all_gone`
+  are what the job tests do with a session: fix, resume, open, check nothing is left;
 * :func:`code_server_processes` scans ``/proc`` for live processes whose command line
   contains a path (the cache directory holding the extracted code-server): after a session
   none may remain.
@@ -11,30 +15,51 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from tests.fakes import FakeEnvironment
+from vscode_interactive._install._arch import current_arch
+from vscode_interactive._install._ensure import Installation
 from vscode_interactive._layout import StateLayout
+from vscode_interactive._session import RealSteps, Session, SessionConfig
+from vscode_interactive._supervision._channel import request_abort, request_resume
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 __all__ = [
     "CLI",
     "HttpAnswer",
     "Job",
+    "LocalSteps",
+    "SessionThread",
+    "assert_all_gone",
+    "assert_fixed_job_printed_42",
     "code_server_processes",
+    "fix_the_bug",
     "http_request",
+    "listed_extensions",
+    "log_in",
+    "open_workbench",
+    "resume",
     "session_files",
     "wait_for",
     "wait_for_session",
+    "wait_for_session_file",
     "wait_until_no_code_server",
 ]
 
@@ -233,3 +258,180 @@ def session_files(workspace: Path) -> list[Path]:
     layout = StateLayout.for_workspace(workspace)
     paths = (layout.session_info, layout.password_file, layout.resume_socket)
     return [path for path in paths if path.exists()]
+
+
+def fix_the_bug(script: Path) -> None:
+    """What the user does in the IDE: the job's division by zero (the line marked ``BUG``)
+    becomes a division by two, saved."""
+    source = script.read_text()
+    assert "value / 0  # BUG" in source
+    script.write_text(source.replace("value / 0  # BUG", "value / 2  # fixed"))
+
+
+def resume(workspace: Path) -> str:
+    """``vscode-interactive resume --yes --workspace WS``, which must succeed; its stdout."""
+    done = subprocess.run(
+        [CLI, "resume", "--yes", "--workspace", str(workspace)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def open_workbench(url: str, workspace: Path, cookie: str | None = None) -> None:
+    """GET / redirects to the session's workspace file, whose page is the VS Code workbench."""
+    root = http_request(url + "/", cookie=cookie)
+    assert root.status == 302
+    location = root.header("Location")
+    assert location.startswith("./?workspace=")
+    opened = urllib.parse.unquote(location.removeprefix("./?workspace="))
+    assert opened == str(StateLayout.for_workspace(workspace).workspace_file)
+    page = http_request(url + "/" + location.removeprefix("./"), cookie=cookie)
+    assert page.status == 200
+    assert "vscode-workbench-web-configuration" in page.text
+    assert re.search(r"static/out/vs/code/browser/workbench/workbench\.js", page.text)
+    assert "4.139.1" in page.text  # codeServerVersion in the product configuration
+
+
+def assert_all_gone(workspace: Path, marker: Path) -> None:
+    """No process of the code-server under ``marker`` and no session file is left."""
+    left = wait_until_no_code_server(marker)
+    assert left == [], f"code-server processes survived the session: {left}"
+    assert session_files(workspace) == []
+
+
+class LocalSteps(RealSteps):
+    """The real workspace writer and supervisor; code-server is the extracted archive."""
+
+    def __init__(self, executable: Path, state: Path) -> None:
+        super().__init__()
+        self._executable, self._state = executable, state
+
+    def install(self, config: SessionConfig) -> Installation:
+        return Installation(
+            executable=self._executable,
+            version="4.139.1",
+            user_data_dir=self._state / "user-data",
+            extensions_dir=self._state / "extensions",
+            source="path",
+            arch=current_arch(),
+            heartbeat_path=self._state / "heartbeat",
+        )
+
+
+def wait_for_session_file(layout: StateLayout, runner: threading.Thread) -> dict[str, Any]:
+    """The session file's content once it says ``running`` (``runner`` runs the session)."""
+
+    def probe() -> dict[str, Any] | None:
+        assert runner.is_alive(), "the session ended before code-server was ready"
+        try:
+            info: dict[str, Any] = json.loads(layout.session_info.read_text())
+        except (OSError, ValueError):
+            return None
+        return info if info.get("state") == "running" else None
+
+    return wait_for(probe, timeout=120, what="code-server to be ready")
+
+
+class SessionThread:
+    """``Session.run(fn, *args)`` in a worker thread, on the extracted code-server with
+    password auth, as a job would run it; a ``with`` block ends it if the test did not::
+
+        with SessionThread(real_code_server, workspace, tmp_path / "state", train, 0.9) as run:
+            info = run.wait_running()
+            ...  # the user fixes the source
+            assert run.resume() == [...]
+    """
+
+    def __init__(
+        self, executable: Path, workspace: Path, state: Path, fn: Callable[..., Any], *args: Any
+    ) -> None:
+        config = SessionConfig(
+            workspace_dir=workspace,
+            port=0,
+            run_task_first=True,
+            max_idle_seconds=900,
+            check_interval=1.0,
+            start_timeout=120,
+            grace_seconds=2,
+        )
+        self.layout = config.layout()
+        self._session = Session(
+            config,
+            _env=FakeEnvironment({"VSCODE_INTERACTIVE_ENABLE": "1"}),
+            _steps=LocalSteps(executable, state),
+        )
+        self.outcome: list[object] = []
+        self.runner = threading.Thread(target=self._run, args=(fn, args))
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        try:
+            self.outcome.append(self._session.run(fn, *args))
+        except BaseException as error:  # reported by the test's assertions
+            self.outcome.append(error)
+
+    def __enter__(self) -> SessionThread:
+        self.runner.start()
+        return self
+
+    def wait_running(self) -> dict[str, Any]:
+        """The session file's content once the IDE is up."""
+        return wait_for_session_file(self.layout, self.runner)
+
+    def resume(self) -> list[object]:
+        """Ask the session to resume; what ``Session.run`` returned (or raised), once it did."""
+        request_resume(self.layout.root)
+        self.runner.join(60)
+        assert not self.runner.is_alive()
+        return self.outcome
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.runner.is_alive():
+            # Abort, not resume: after a failed assertion the function is not fixed, and a
+            # resume that raises again would open the IDE once more (a new round).
+            with contextlib.suppress(Exception):
+                request_abort(self.layout.root)
+            self.runner.join(30)
+
+
+def log_in(page: Page, url: str, layout: StateLayout) -> None:
+    """Open ``url`` in the browser and pass code-server's login with the session's password."""
+    page.goto(url)
+    page.locator("input[name=password]").fill(layout.password_file.read_text().strip())
+    page.locator("input[type=submit]").click()
+
+
+def listed_extensions(
+    executable: Path, installation: Installation, env: Mapping[str, str]
+) -> list[str]:
+    """What code-server itself lists as installed in ``installation``'s folders
+    (``--list-extensions --show-versions``): one ``id@version`` a line."""
+    shown = subprocess.run(
+        [
+            str(executable),
+            "--list-extensions",
+            "--show-versions",
+            "--extensions-dir",
+            str(installation.extensions_dir),
+            "--user-data-dir",
+            str(installation.user_data_dir),
+        ],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return shown.stdout.splitlines()
+
+
+def assert_fixed_job_printed_42(job: Job, timeout: float = 60.0) -> None:
+    """The job ends with exit code 0 having printed the fixed value (``RESULT 42.0``) after
+    its first run failed (logged) and the IDE came up (the banner)."""
+    assert job.wait(timeout) == 0, job.describe()
+    assert job.stdout.splitlines() == ["RESULT 42.0"]
+    assert "ZeroDivisionError: division by zero" in job.stderr
+    assert "VS Code is ready in your browser" in job.stderr

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
 import re
 import sys
@@ -27,13 +26,9 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.support import wait_for
-from tests.fakes import FakeEditorWindows, FakeEnvironment
-from vscode_interactive._install._arch import current_arch
-from vscode_interactive._install._ensure import Installation
+from tests.e2e.support import SessionThread, log_in, wait_for, wait_for_session_file
+from tests.fakes import FakeEditorWindows
 from vscode_interactive._layout import StateLayout
-from vscode_interactive._session import RealSteps, Session, SessionConfig
-from vscode_interactive._supervision._channel import request_abort, request_resume
 from vscode_interactive._supervision._server import ServerOptions
 from vscode_interactive._supervision._supervisor import Supervisor, SupervisorSeams
 from vscode_interactive._workspace import prepare_workspace
@@ -95,25 +90,6 @@ def uri_ending(path: str) -> re.Pattern[str]:
     return re.compile(re.escape(urllib.parse.quote(path)) + "$")
 
 
-class LocalSteps(RealSteps):
-    """The real workspace writer and supervisor; code-server is the extracted archive."""
-
-    def __init__(self, executable: Path, state: Path) -> None:
-        super().__init__()
-        self._executable, self._state = executable, state
-
-    def install(self, config: SessionConfig) -> Installation:
-        return Installation(
-            executable=self._executable,
-            version="4.139.1",
-            user_data_dir=self._state / "user-data",
-            extensions_dir=self._state / "extensions",
-            source="path",
-            arch=current_arch(),
-            heartbeat_path=self._state / "heartbeat",
-        )
-
-
 @pytest.fixture
 def job(tmp_path: Path) -> Iterator[tuple[Path, Callable[..., Any]]]:
     """A project with ``train_job.py``, importable as ``train_job``."""
@@ -141,20 +117,6 @@ def wait_for_banner(capsys: pytest.CaptureFixture[str]) -> str:
     return wait_for(probe, timeout=60, what="the connection banner on stderr")
 
 
-def wait_for_session(layout: StateLayout, runner: threading.Thread) -> dict[str, Any]:
-    """The session file's content once it says ``running``."""
-
-    def probe() -> dict[str, Any] | None:
-        assert runner.is_alive(), "the session ended before code-server was ready"
-        try:
-            info: dict[str, Any] = json.loads(layout.session_info.read_text())
-        except (OSError, ValueError):
-            return None
-        return info if info.get("state") == "running" else None
-
-    return wait_for(probe, timeout=120, what="code-server to be ready")
-
-
 def test_a_failing_job_lands_on_the_front_page_and_the_raising_line(
     real_code_server: Path,
     page: Page,
@@ -165,33 +127,9 @@ def test_a_failing_job_lands_on_the_front_page_and_the_raising_line(
     """Landing URL -> login -> the front page in front, the failing file at its line;
     then the edited function resumes with the original inputs."""
     workspace, train = job
-    config = SessionConfig(
-        workspace_dir=workspace,
-        port=0,
-        run_task_first=True,
-        max_idle_seconds=900,
-        check_interval=1.0,
-        start_timeout=120,
-        grace_seconds=2,
-    )
-    layout = config.layout()
-    session = Session(
-        config,
-        _env=FakeEnvironment({"VSCODE_INTERACTIVE_ENABLE": "1"}),
-        _steps=LocalSteps(real_code_server, tmp_path / "state"),
-    )
-    outcome: list[object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(session.run(train, 0.9))
-        except BaseException as error:  # reported by the assertions below
-            outcome.append(error)
-
-    runner = threading.Thread(target=run)
-    runner.start()
-    try:
-        info = wait_for_session(layout, runner)
+    with SessionThread(real_code_server, workspace, tmp_path / "state", train, 0.9) as running:
+        layout = running.layout
+        info = running.wait_running()
         banner = wait_for_banner(capsys)
         landing = info["url"]
         source = workspace / "train_job.py"
@@ -204,9 +142,7 @@ def test_a_failing_job_lands_on_the_front_page_and_the_raising_line(
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(landing).query)
         assert query["workspace"] == [str(layout.workspace_file)]
 
-        page.goto(landing)
-        page.locator("input[name=password]").fill(layout.password_file.read_text().strip())
-        page.locator("input[type=submit]").click()
+        log_in(page, landing, layout)
         try:
             expect(editor_tab(page, "DEBUGGING.md")).to_be_visible(timeout=WORKBENCH_MS)
             expect(editor_tab(page, "train_job.py")).to_be_visible(timeout=STEP_MS)
@@ -250,17 +186,8 @@ def test_a_failing_job_lands_on_the_front_page_and_the_raising_line(
         expect(cursor_position(page)).to_have_text(f"Ln {RAISING_LINE}, Col 1", timeout=STEP_MS)
 
         source.write_text(JOB.replace("if sum(steps) > 1:", "if sum(steps) > 10:"))
-        request_resume(layout.root)
-        runner.join(60)
-        assert not runner.is_alive()
+        outcome = running.resume()
         assert outcome and outcome[0] == pytest.approx([0.9, 0.45, 0.3])
-    finally:
-        if runner.is_alive():
-            # Abort, not resume: after a failed assertion the function is not fixed, and a
-            # resume that raises again would open the IDE once more (a new round).
-            with contextlib.suppress(Exception):
-                request_abort(layout.root)
-            runner.join(30)
 
 
 def test_the_landing_url_alone_opens_the_raising_line(
@@ -296,7 +223,7 @@ def test_the_landing_url_alone_opens_the_raising_line(
     runner = threading.Thread(target=supervisor.run)
     runner.start()
     try:
-        wait_for_session(layout, runner)
+        wait_for_session_file(layout, runner)
         page.goto(supervisor.landing_url)
         expect(cursor_position(page)).to_be_visible(timeout=WORKBENCH_MS)
         expect(editor_tabs(page)).to_have_count(1, timeout=STEP_MS)

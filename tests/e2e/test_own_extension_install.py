@@ -4,13 +4,13 @@ installed by identity, and a warm install starts nothing."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.conftest import IsolatedHome
+from tests.e2e.support import listed_extensions
 from tests.fakes import FakeEnvironment
 from vscode_interactive import ensure_installed
 from vscode_interactive._extension._pack import own_extension
@@ -69,23 +69,8 @@ def test_air_gapped_with_no_extensions_still_gets_ours_and_warm_starts_nothing(
     assert not cache.exists() or not any(cache.rglob("*.vsix"))  # nothing was fetched
     entries = json.loads((installation.extensions_dir / "extensions.json").read_text())
     assert [(e["identifier"]["id"], e["version"]) for e in entries] == [(OWN.id, OWN.version)]
-    listed = subprocess.run(
-        [
-            str(real_code_server),
-            "--list-extensions",
-            "--show-versions",
-            "--extensions-dir",
-            str(installation.extensions_dir),
-            "--user-data-dir",
-            str(installation.user_data_dir),
-        ],
-        env=env.snapshot(),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    assert f"{OWN.id}@{OWN.version}" in listed.stdout.splitlines()
+    listed = listed_extensions(real_code_server, installation, env.snapshot())
+    assert f"{OWN.id}@{OWN.version}" in listed
 
     runner.calls.clear()
     again = ensure_installed(env=env, runner=runner)

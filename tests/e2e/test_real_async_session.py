@@ -5,20 +5,21 @@ fixed value; afterwards no code-server process and no session file remain."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.support import (
-    CLI,
     Job,
+    assert_all_gone,
+    assert_fixed_job_printed_42,
     code_server_processes,
+    fix_the_bug,
     http_request,
-    session_files,
+    open_workbench,
+    resume,
     wait_for,
     wait_for_session,
-    wait_until_no_code_server,
 )
 
 pytestmark = pytest.mark.e2e
@@ -105,26 +106,12 @@ def test_failing_coroutine_opens_the_ide_without_blocking_the_loop_and_resumes(
 
         health = http_request(url + "/healthz")
         assert health.status == 200 and b'"status"' in health.body
-        location = http_request(url + "/").header("Location")
-        page = http_request(url + "/" + location.removeprefix("./"))
-        assert page.status == 200 and "vscode-workbench-web-configuration" in page.text
+        open_workbench(url, e2e_workspace)
         _wait_for_ticks(e2e_workspace, job, 20)
 
-        source = script.read_text()
-        script.write_text(source.replace("value / 0  # BUG", "value / 2  # fixed"))
-        resumed = subprocess.run(
-            [CLI, "resume", "--yes", "--workspace", str(e2e_workspace)],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-        assert resumed.returncode == 0, resumed.stderr
-        assert job.wait(_JOB_TIMEOUT) == 0, job.describe()
-        assert job.stdout.splitlines() == ["RESULT 42.0"]
-        assert "ZeroDivisionError: division by zero" in job.stderr
-        assert "VS Code is ready in your browser" in job.stderr
+        fix_the_bug(script)
+        resume(e2e_workspace)
+        assert_fixed_job_printed_42(job, _JOB_TIMEOUT)
     finally:
         job.kill()
-    assert wait_until_no_code_server(warm_cache) == []
-    assert session_files(e2e_workspace) == []
+    assert_all_gone(e2e_workspace, warm_cache)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import IsolatedHome, ProbeExtension
-from tests.e2e.support import wait_until_no_code_server
+from tests.e2e.support import listed_extensions, wait_until_no_code_server
 from tests.fakes import FakeEnvironment
 from tests.httpserver import LoopbackServer
 from vscode_interactive import HashMismatchError, ensure_installed
@@ -65,24 +65,9 @@ def test_cold_install_with_pins_then_warm_without_network_or_node(
     entries = json.loads((installation.extensions_dir / "extensions.json").read_text())
     listed = {(entry["identifier"]["id"], entry["version"]) for entry in entries}
     assert listed == {(probe_extension.id, probe_extension.version), (own.id, own.version)}
-    shown = subprocess.run(
-        [
-            str(installation.executable),
-            "--list-extensions",
-            "--show-versions",
-            "--extensions-dir",
-            str(installation.extensions_dir),
-            "--user-data-dir",
-            str(installation.user_data_dir),
-        ],
-        env=env.snapshot(),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    shown = listed_extensions(installation.executable, installation, env.snapshot())
     assert {f"{probe_extension.id}@{probe_extension.version}", f"{own.id}@{own.version}"} <= set(
-        shown.stdout.splitlines()
+        shown
     )
     version = subprocess.run(
         [str(installation.executable), "--version"],

@@ -6,23 +6,22 @@ from __future__ import annotations
 import json
 import re
 import stat
-import subprocess
-import urllib.parse
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.support import (
-    CLI,
     Job,
+    assert_all_gone,
+    assert_fixed_job_printed_42,
     code_server_processes,
+    fix_the_bug,
     http_request,
-    session_files,
+    open_workbench,
+    resume,
     wait_for,
     wait_for_session,
-    wait_until_no_code_server,
 )
-from vscode_interactive._layout import StateLayout
 
 pytestmark = pytest.mark.e2e
 
@@ -87,24 +86,6 @@ def _write_job(workspace: Path, template: str, **values: object) -> Path:
     return script
 
 
-def _fix_the_bug(script: Path) -> None:
-    source = script.read_text()
-    assert "value / 0  # BUG" in source
-    script.write_text(source.replace("value / 0  # BUG", "value / 2  # fixed"))
-
-
-def _resume(workspace: Path) -> str:
-    done = subprocess.run(
-        [CLI, "resume", "--yes", "--workspace", str(workspace)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=30,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 def _assert_heartbeat_alive(url: str) -> None:
     """/healthz reports an 'alive' heartbeat once a real request reached code-server."""
 
@@ -117,27 +98,6 @@ def _assert_heartbeat_alive(url: str) -> None:
     body = wait_for(alive, timeout=10, what="an alive heartbeat in /healthz")
     heartbeat = body["lastHeartbeat"]
     assert isinstance(heartbeat, int) and heartbeat > 0
-
-
-def _open_workbench(url: str, workspace: Path, cookie: str | None = None) -> None:
-    """GET / redirects to the session's workspace file, whose page is the VS Code workbench."""
-    root = http_request(url + "/", cookie=cookie)
-    assert root.status == 302
-    location = root.header("Location")
-    assert location.startswith("./?workspace=")
-    opened = urllib.parse.unquote(location.removeprefix("./?workspace="))
-    assert opened == str(StateLayout.for_workspace(workspace).workspace_file)
-    page = http_request(url + "/" + location.removeprefix("./"), cookie=cookie)
-    assert page.status == 200
-    assert "vscode-workbench-web-configuration" in page.text
-    assert re.search(r"static/out/vs/code/browser/workbench/workbench\.js", page.text)
-    assert "4.139.1" in page.text  # codeServerVersion in the product configuration
-
-
-def _assert_all_gone(workspace: Path, warm_cache: Path) -> None:
-    left = wait_until_no_code_server(warm_cache)
-    assert left == [], f"code-server processes survived the session: {left}"
-    assert session_files(workspace) == []
 
 
 def test_failing_job_opens_the_ide_and_resume_runs_the_fixed_source(
@@ -162,18 +122,15 @@ def test_failing_job_opens_the_ide_and_resume_runs_the_fixed_source(
         health = http_request(url + "/healthz")
         assert health.status == 200 and b'"status"' in health.body
 
-        _open_workbench(url, e2e_workspace)
+        open_workbench(url, e2e_workspace)
         _assert_heartbeat_alive(url)
 
-        _fix_the_bug(script)
-        assert "resume accepted" in _resume(e2e_workspace)
-        assert job.wait(_JOB_TIMEOUT) == 0, job.describe()
-        assert job.stdout.splitlines() == ["RESULT 42.0"]
-        assert "ZeroDivisionError: division by zero" in job.stderr
-        assert "VS Code is ready in your browser" in job.stderr
+        fix_the_bug(script)
+        assert "resume accepted" in resume(e2e_workspace)
+        assert_fixed_job_printed_42(job, _JOB_TIMEOUT)
     finally:
         job.kill()
-    _assert_all_gone(e2e_workspace, warm_cache)
+    assert_all_gone(e2e_workspace, warm_cache)
 
 
 def _children_of(pid: int) -> list[int]:
@@ -228,16 +185,16 @@ def test_password_auth_shows_the_login_page_and_refuses_a_wrong_password(
         assert right.status == 302
         cookie = right.header("Set-Cookie").split(";", 1)[0]
         assert cookie.startswith("code-server-session=")
-        _open_workbench(url, e2e_workspace, cookie=cookie)
+        open_workbench(url, e2e_workspace, cookie=cookie)
         _assert_heartbeat_alive(url)
 
-        _fix_the_bug(script)
-        _resume(e2e_workspace)
+        fix_the_bug(script)
+        resume(e2e_workspace)
         assert job.wait(_JOB_TIMEOUT) == 0, job.describe()
         assert job.stdout.splitlines() == ["RESULT 42.0"]
     finally:
         job.kill()
-    _assert_all_gone(e2e_workspace, warm_cache)
+    assert_all_gone(e2e_workspace, warm_cache)
     assert not password_file.exists()
 
 
@@ -262,4 +219,4 @@ def test_idle_session_ends_with_idle_timeout_error_from_the_failure(
     chained = err.rfind("The above exception was the direct cause of the following exception")
     final = err.rfind("IdleTimeoutError:")
     assert 0 <= cause < chained < final, job.describe()
-    _assert_all_gone(e2e_workspace, warm_cache)
+    assert_all_gone(e2e_workspace, warm_cache)

@@ -11,29 +11,19 @@ wrote nothing outside its git-ignored state directory and left ``.vscode/`` byte
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_first_minute import (
-    STEP_MS,
-    WORKBENCH_MS,
-    LocalSteps,
-    editor_tab,
-    wait_for_session,
-)
-from tests.fakes import FakeEnvironment
-from vscode_interactive._session import Session, SessionConfig
-from vscode_interactive._supervision._channel import request_abort, request_resume
+from tests.e2e.support import SessionThread, log_in
+from tests.e2e.test_first_minute import STEP_MS, WORKBENCH_MS, editor_tab
 
 pytestmark = pytest.mark.e2e
 
@@ -113,36 +103,9 @@ def test_their_configurations_and_settings_apply_and_git_sees_only_their_edits(
     status --porcelain` is exactly those two, and .vscode/ is unchanged."""
     train = importlib.import_module("train_job").train
     before = {p.name: p.read_bytes() for p in (project / ".vscode").iterdir()}
-    config = SessionConfig(
-        workspace_dir=project,
-        port=0,
-        run_task_first=True,
-        max_idle_seconds=900,
-        check_interval=1.0,
-        start_timeout=120,
-        grace_seconds=2,
-    )
-    layout = config.layout()
-    session = Session(
-        config,
-        _env=FakeEnvironment({"VSCODE_INTERACTIVE_ENABLE": "1"}),
-        _steps=LocalSteps(real_code_server, tmp_path / "state"),
-    )
-    outcome: list[object] = []
-
-    def run() -> None:
-        try:
-            outcome.append(session.run(train, 3))
-        except BaseException as error:  # reported by the assertions below
-            outcome.append(error)
-
-    runner = threading.Thread(target=run)
-    runner.start()
-    try:
-        info = wait_for_session(layout, runner)
-        page.goto(str(info["url"]))
-        page.locator("input[name=password]").fill(layout.password_file.read_text().strip())
-        page.locator("input[type=submit]").click()
+    with SessionThread(real_code_server, project, tmp_path / "state", train, 3) as running:
+        layout = running.layout
+        log_in(page, str(running.wait_running()["url"]), layout)
         try:
             expect(editor_tab(page, "train_job.py")).to_be_visible(timeout=WORKBENCH_MS)
         except AssertionError:
@@ -162,15 +125,7 @@ def test_their_configurations_and_settings_apply_and_git_sees_only_their_edits(
 
         (project / "train_job.py").write_text(JOB.replace("rate > 1", "rate > 5"))
         (project / "notes.md").write_text("what I found\n")
-        request_resume(layout.root)
-        runner.join(60)
-        assert not runner.is_alive()
-        assert outcome == [6]
-    finally:
-        if runner.is_alive():  # the test failed: end the job without another round
-            with contextlib.suppress(Exception):
-                request_abort(layout.root)
-            runner.join(30)
+        assert running.resume() == [6]
     assert git(project, "status", "--porcelain").splitlines() == [
         " M train_job.py",
         "?? notes.md",

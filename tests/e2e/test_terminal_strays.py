@@ -4,6 +4,16 @@ A job opens a real code-server; headless Chromium opens the workbench and its in
 terminal and types ``nohup sleep N &`` and ``setsid sleep M &`` there, as a user would
 (each in its own session after the shell, SIGHUP ignored by nohup). Whether the session
 then ends by resume, by SIGTERM to the job or by idle timeout, neither sleep is left.
+
+Two things of VS Code's own make keys typed into a fresh window go nowhere, so the test
+waits them out instead of racing them: the job's greeting opens the front page (a Markdown
+preview that takes the focus) once the window's extension host is up, and a terminal
+nobody typed into yet is *relaunched* (a new shell, what was typed lost) when an extension
+adds to the terminals' environment, which the built-in git extension does at start-up.
+Hence: wait for the greeting, type, and type again in the new shell if the one typed into
+was replaced before the sleeps appeared. The sleeps are named per run (the pytest
+process's pid), so runs of this file side by side on one machine do not count or kill
+each other's.
 """
 
 from __future__ import annotations
@@ -15,9 +25,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.e2e.support import CLI, Job, code_server_processes, wait_for, wait_for_session
+from tests.e2e.support import CLI, Job, wait_for, wait_for_session
+from vscode_interactive._supervision._guardian import descendants, live_processes
 
 pytestmark = pytest.mark.e2e
 
@@ -47,35 +58,76 @@ if __name__ == "__main__":
 
 _WORKBENCH_MS = 120_000
 _STEP_MS = 30_000
+_TYPINGS = 3  # a terminal is relaunched at most once in practice; 3 leaves room
+
+
+def _proc_bytes(pid: int, name: str) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/{name}").read_bytes()
+    except OSError:
+        return b""
 
 
 def _sleeps(tag: str) -> list[int]:
-    """Live processes running ``sleep <tag>...`` (the ones the terminal started)."""
-    return [pid for pid, _cmdline in code_server_processes(Path(f"sleep {tag}"))]
+    """Live processes that are exactly ``sleep <tag>1`` or ``sleep <tag>2``."""
+    names = [[b"sleep", f"{tag}{n}".encode()] for n in (1, 2)]
+    return [
+        pid
+        for pid, _ppid, _pgrp in live_processes() or []
+        if _proc_bytes(pid, "cmdline").split(b"\0")[:-1] in names
+    ]
 
 
-def _stat_fields(pid: int) -> list[str]:
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rfind(")") + 2 :].split()
+def _both_sleeps(tag: str) -> list[int] | None:
+    """Every live ``sleep <tag>N``, once both the nohup and the setsid one run."""
+    found = _sleeps(tag)
+    started = {_proc_bytes(pid, "cmdline") for pid in found}
+    return found if len(started) == 2 else None
 
 
-def _terminal_shell() -> int | None:
-    """The pid of a shell that code-server's pty host started, once there is one."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            parent = int(_stat_fields(int(entry.name))[1])
-            if b"ptyHost" in Path(f"/proc/{parent}/cmdline").read_bytes():
-                return int(entry.name)
-    return None
+def _exe(pid: int) -> str | None:
+    try:
+        return str(Path(f"/proc/{pid}/exe").readlink())
+    except OSError:
+        return None
 
 
-def _start_strays_in_the_terminal(page: Page, url: str, tag: str) -> list[int]:
+def _start_time(pid: int) -> int:
+    stat = _proc_bytes(pid, "stat").decode(errors="replace")
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[19]) if len(fields) > 19 else 0
+
+
+def _terminal_shell(job_pid: int) -> int | None:
+    """The newest shell run by the pty host of this job's code-server (None until one runs).
+
+    Only this job's processes count: other sessions on the machine have terminals too. A
+    pty host's children are its shells, apart from helpers running its own executable.
+    """
+    table = live_processes() or []
+    parent = {pid: ppid for pid, ppid, _pgrp in table}
+    below = descendants(job_pid, table)
+    hosts = {pid for pid in below if b"ptyHost" in _proc_bytes(pid, "cmdline")}
+    shells = [
+        pid
+        for pid in below
+        if parent.get(pid) in hosts and _exe(pid) not in (None, _exe(parent[pid]))
+    ]
+    return max(shells, key=_start_time) if shells else None
+
+
+def _open_a_terminal(page: Page, url: str) -> Locator:
+    """Open the workbench, wait until the job greeted it, then open an integrated terminal."""
     page.goto(url)
     expect(page.locator(".monaco-workbench")).to_be_visible(timeout=_WORKBENCH_MS)
+    # The greeting brings the front page to the front and takes the focus: wait it out,
+    # or it closes the palette or swallows the keys meant for the terminal.
+    tabs = page.locator(".tabs-container").get_by_role("tab")
+    expect(tabs.and_(page.locator('[aria-label="DEBUGGING.md"]'))).to_have_attribute(
+        "aria-selected", "true", timeout=_WORKBENCH_MS
+    )
     terminal = page.locator(".terminal-wrapper .xterm").first
-    for _ in range(4):  # the loading workbench may take the focus or the palette away
+    for _ in range(4):  # should the palette still lose the focus, open it again
         with contextlib.suppress(AssertionError):
             page.keyboard.press("Escape")
             page.keyboard.press("F1")
@@ -89,18 +141,46 @@ def _start_strays_in_the_terminal(page: Page, url: str, tag: str) -> list[int]:
             expect(terminal).to_be_visible(timeout=_STEP_MS)
             break
     expect(terminal).to_be_visible(timeout=_STEP_MS)
-    # Type only once the terminal's shell runs (keys sent before reach no shell).
-    wait_for(_terminal_shell, timeout=_WORKBENCH_MS / 1000, what="the terminal's shell")
-    terminal.click()
+    return terminal
+
+
+def _start_strays_in_the_terminal(page: Page, url: str, tag: str, job: Job) -> list[int]:
+    terminal = _open_a_terminal(page, url)
+    assert job.process is not None
+    job_pid = job.process.pid
     command = f"nohup sleep {tag}1 >/dev/null 2>&1 & setsid sleep {tag}2 >/dev/null 2>&1 &"
-    page.keyboard.type(command)
-    page.keyboard.press("Enter")
+    replaced: list[int] = []
+    for _ in range(_TYPINGS):
+        # Type only once the terminal's shell runs (keys sent before reach no shell).
+        shell = wait_for(
+            lambda: _terminal_shell(job_pid),
+            timeout=_WORKBENCH_MS / 1000,
+            what="the terminal's shell",
+        )
+        terminal.click()
+        page.keyboard.type(command)
+        page.keyboard.press("Enter")
 
-    def both() -> list[int] | None:
-        found = _sleeps(tag)
-        return found if len(found) == 2 else None
+        def started_or_replaced(shell: int = shell) -> list[int] | None:
+            job.check_running()
+            found = _both_sleeps(tag)
+            if found is not None:
+                return found
+            return [] if _terminal_shell(job_pid) != shell else None
 
-    return wait_for(both, timeout=_WORKBENCH_MS / 1000, what="the two sleeps typed in the terminal")
+        strays = wait_for(
+            started_or_replaced,
+            timeout=_WORKBENCH_MS / 1000,
+            what=f"the two sleeps typed in the terminal (shell {shell})",
+        )
+        if strays:
+            return strays
+        replaced.append(shell)
+        print(f"the terminal's shell {shell} was replaced before the command ran: typing again")
+    raise AssertionError(
+        f"the terminal's shell was replaced {len(replaced)} times ({replaced}) before "
+        "the typed command ran"
+    )
 
 
 @pytest.mark.parametrize("how", ["resume", "sigterm", "idle"])
@@ -109,14 +189,14 @@ def test_what_the_terminal_starts_is_gone_when_the_session_ends(
 ) -> None:
     """``nohup sleep &`` and ``setsid sleep &`` typed in the real IDE terminal are gone
     after a resume, a SIGTERM to the job, or an idle timeout."""
-    tag = {"resume": "7771", "sigterm": "7772", "idle": "7773"}[how]
+    tag = f"{os.getpid()}{('resume', 'sigterm', 'idle').index(how)}"  # this run's own
     script = e2e_workspace / "job.py"
     script.write_text(_JOB.format(idle=60 if how == "idle" else 600))
     job = Job(script, e2e_env).start()
     strays: list[int] = []
     try:
         status = wait_for_session(e2e_workspace, job)
-        strays = _start_strays_in_the_terminal(page, str(status["url"]), tag)
+        strays = _start_strays_in_the_terminal(page, str(status["url"]), tag, job)
         page.goto("about:blank")  # a closed tab: only the idle clock is left to end it
         if how == "resume":
             script.write_text(script.read_text().replace("value / 0  # BUG", "value / 2"))

@@ -9,9 +9,16 @@ cache's progress lines, errors) goes to a private log file the job reads only if
 install fails.
 
 Dying with the job: Linux sends it SIGTERM when the thread that started it ends (the job
-was killed), and its handler kills the whole group with SIGKILL, including a running
-``code-server --install-extension``. What a killed install leaves is safe: the cache
-publishes nothing incomplete and the next miss removes the dead process's temp files.
+was killed), and a watcher thread then kills the whole group with SIGKILL, including a
+running ``code-server --install-extension``. A Python signal handler alone is not enough:
+it runs only in the main thread, between bytecodes, and the main thread spends the
+install blocked (joining the download threads). A SIGTERM that the kernel hands to another
+thread, or that lands just before the main thread blocks (a window a starved, lowest
+priority process sits in for long), would wait for that block to end: for as long as a
+stalled download lasts. The C-level handler writes the signal's number to the wakeup fd
+at once, whichever thread it runs in, and the watcher blocks on reading it. What a killed
+install leaves is safe: the cache publishes nothing incomplete and the next miss removes
+the dead process's temp files.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from types import FrameType
 
 __all__ = ["main"]
@@ -32,11 +40,27 @@ def _kill_group(signum: int = 0, frame: FrameType | None = None) -> None:
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
+def _kill_group_on_sigterm() -> None:
+    """From now on a SIGTERM kills our group at once, whichever thread the kernel hands it
+    to and whatever the main thread is blocked in (see the module docstring)."""
+    signal.signal(signal.SIGTERM, _kill_group)  # installs the C-level handler
+    read_end, write_end = os.pipe()  # not inherited by what the install starts
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+
+    def watch() -> None:
+        while data := os.read(read_end, 64):
+            if signal.SIGTERM in data:
+                _kill_group()
+
+    threading.Thread(target=watch, name="vscode-interactive-die-with-job", daemon=True).start()
+
+
 def _die_with_parent(parent: int) -> None:
     """SIGTERM when the starting thread ends, handled by killing our whole group."""
     if not sys.platform.startswith("linux"):
         return
-    signal.signal(signal.SIGTERM, _kill_group)
+    _kill_group_on_sigterm()
     try:
         import ctypes
 

@@ -28,6 +28,7 @@ from vscode_interactive.cache import (
     HashMismatchError,
     NotCachedError,
 )
+from vscode_interactive.cache._maintenance import has_exited
 
 URL = "https://example.invalid/tools/pkg-1.0.bin"
 DATA = b"payload " * 1000
@@ -545,3 +546,50 @@ def test_leftovers_whose_download_lock_is_held_are_kept(tmp_path: Path) -> None:
         assert all(path.exists() for path in dead)
     cache.prune()
     assert not any(path.exists() for path in dead)
+
+
+def test_a_fetch_that_waited_on_its_lock_removes_the_leftovers_of_its_url(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Leftovers of a dead process named for the URL being fetched, whose lock someone held
+    when the fetch started (a killed download's last thread not done exiting, say), are
+    removed once the fetch has the lock: when it returns, not at some later miss."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    dead = _leftover(tmp_path, URL, pid=_dead_pid())
+    cache = make_cache(tmp_path, FakeFetcher({URL: DATA}))
+    (tmp_path / "locks").mkdir(exist_ok=True)
+    key = hashlib.sha256(URL.encode()).hexdigest()
+    lock = filelock.FileLock(str(tmp_path / "locks" / f"{key}.lock"))
+    caplog.set_level(logging.INFO, logger="vscode_interactive.cache")
+
+    def waiting() -> bool:
+        return any(r.getMessage().startswith("waiting for another") for r in caplog.records)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with lock:
+            fetched = pool.submit(cache.fetch, URL)
+            wait_until(waiting, timeout=30, what="the fetch waiting on the URL's lock")
+            assert all(path.exists() for path in dead)
+        assert fetched.result(timeout=30).read_bytes() == DATA
+    assert not any(path.exists() for path in dead)
+
+
+@pytest.mark.parametrize(
+    ("state", "flags", "exited"),
+    [
+        ("S", 0x400000, False),
+        ("R", 0x400000, False),
+        ("D", 0x404044, True),
+        ("R", 0x4, True),
+        ("Z", 0x400000, True),
+        ("X", 0, True),
+    ],
+)
+def test_a_process_has_exited_once_its_main_thread_is_a_zombie_or_exiting(
+    state: str, flags: int, exited: bool
+) -> None:
+    """/proc stat text: a zombie (dead) main thread, or one with the exiting flag, means the
+    process writes nothing more; a running or sleeping one does not (a name may hold ')')."""
+    stat = f"4242 (py) thon) {state} 1 4242 4242 0 -1 {flags} 120 0 0 0 3 1 0 0 20 0 2 0"
+    assert has_exited(stat) is exited

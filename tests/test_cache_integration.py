@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +320,50 @@ def test_killed_fetch_leaves_nothing_accepted_and_next_call_succeeds(
     } == files
     assert cache.verify() == []
     # The killed process's .part file and temp tree went with that next call, not an hour later.
+    assert list((root / "tmp").iterdir()) == []
+    assert list((root / "trees").glob(".*")) == []
+
+
+def test_a_fetch_that_waited_on_a_killed_download_removes_what_it_left(
+    tmp_path: Path,
+    http_server: LoopbackServer,
+    big_archive: tuple[str, dict[str, bytes]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A fetch waiting on the lock of another process's download, which is then killed,
+    takes over: when it returns, the killed process's .part file and temp tree are gone
+    too (they were still in use when the waiting fetch first looked, before the lock)."""
+    url, files = big_archive
+    root = tmp_path / "cache"
+    gate = http_server.stall("/big.tar.gz", after=800_000)
+    child = run_child(_KILL_CHILD, str(root), url, "mid-stream")
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "READY"
+    wait_until(
+        lambda: list((root / "trees").glob(".tmp.*/files/pkg/*")),
+        timeout=30,
+        what="the child's download and extraction to be under way",
+    )
+    caplog.set_level(logging.INFO, logger="vscode_interactive.cache")
+
+    def waiting() -> bool:
+        assert child.poll() is None, child.stderr
+        return any(r.getMessage().startswith("waiting for another") for r in caplog.records)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        try:
+            fetched = pool.submit(Cache(root, retries=0).fetch_archive, url)
+            wait_until(waiting, timeout=30, what="this process's fetch waiting on the lock")
+        finally:
+            os.kill(child.pid, signal.SIGKILL)
+            child.communicate()
+            gate.set()
+        tree = fetched.result(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    assert {
+        str(p.relative_to(tree)): p.read_bytes() for p in tree.rglob("*") if p.is_file()
+    } == files
+    assert http_server.count("/big.tar.gz") == 2
     assert list((root / "tmp").iterdir()) == []
     assert list((root / "trees").glob(".*")) == []
 

@@ -32,6 +32,7 @@ from vscode_interactive._install._arch import current_arch
 from vscode_interactive._install._prefetch_request import child_argv
 from vscode_interactive._layout import StateLayout
 from vscode_interactive.cache import Cache
+from vscode_interactive.cache._store import url_key
 
 pytestmark = pytest.mark.integration
 
@@ -334,11 +335,21 @@ def test_sigkill_mid_prefetch_leaves_nothing_that_breaks_the_next_run(world: Wor
     gate = world.server.stall(ARCHIVE, after=4096)
     first = world.start("first", "fail")
     child = first.child_pid()
-    wait_until(lambda: world.server.count(ARCHIVE) or None, timeout=60, what="the archive request")
+    part = f"{url_key(world.server.url(ARCHIVE))[:16]}.*.{child}.*.part"
+
+    def archive_part_written() -> list[Path]:
+        parts = list((world.tmp / "cache" / "tmp").glob(part))
+        return [path for path in parts if path.stat().st_size >= 4096]
+
+    # The transfer is under way: what the killed install leaves is a .part file with bytes.
+    wait_until(archive_part_written, timeout=60, what="the first 4096 bytes of the archive")
     first.process.kill()
     first.wait()
+    # Only the child's main thread is known to be done here (a zombie): its other threads
+    # may still be exiting and holding the archive's lock while the next job starts.
     wait_until_gone([child], timeout=15)
     assert not world.archive_in_cache()
+    assert archive_part_written()
     gate.set()  # later requests are answered in full
     second = world.start("second", "fail")
     second.release()

@@ -183,10 +183,13 @@ class Cache:
             self._layout.prepare()
         except OSError as error:
             raise self._unwritable(url, error) from error
-        for path, size in reclaim_dead_temps(self._layout):
-            logger.info("removed %s (%d bytes) left by a download that was killed", path, size)
         options = {**self._storage_options, **(storage_options or {})}
-        with self._entry_lock(url):
+        with self._entry_lock(url) as locked:
+            # Under the lock: a download of this URL we waited for and whose process was
+            # killed meanwhile left its temp files, which were in use before the lock.
+            held = self._layout.lock_path(url) if locked else None
+            for path, size in reclaim_dead_temps(self._layout, held=held):
+                logger.info("removed %s (%d bytes) left by a download that was killed", path, size)
             found = self._hit(url, pin, archive)  # another process may have finished it
             if found is not None:
                 return found
@@ -201,9 +204,10 @@ class Cache:
             return self._download(url, pin, options, archive=archive)
 
     @contextlib.contextmanager
-    def _entry_lock(self, url: str) -> Iterator[None]:
+    def _entry_lock(self, url: str) -> Iterator[bool]:
+        """Hold the URL's lock (waiting for it); yields whether it is held."""
         if not self._lock:
-            yield
+            yield False
             return
         import filelock
 
@@ -226,10 +230,10 @@ class Cache:
                     path,
                     self._lock_timeout,
                 )
-                yield
+                yield False
                 return
         try:
-            yield
+            yield True
         finally:
             lock.release()
 

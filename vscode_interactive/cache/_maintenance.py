@@ -21,6 +21,7 @@ __all__ = [
     "CacheEntry",
     "CacheProblem",
     "count_tree",
+    "has_exited",
     "list_entries",
     "prune_entries",
     "reclaim_dead_temps",
@@ -281,9 +282,30 @@ def _remove_stale_temps(layout: Layout, now: float) -> None:
         _remove_temp(path, layout)
 
 
+_PF_EXITING = 0x4  # task flag (linux/sched.h): the task is in do_exit
+
+
+def has_exited(stat: str) -> bool:
+    """Whether ``/proc/<pid>/stat`` text shows a process that can write nothing more: its
+    main thread is a zombie (or dead), or exiting. Pure.
+
+    A killed process's main thread can be a zombie while another of its threads is still
+    on its way out (seen here for a few ms, far longer for a starved low-priority process)
+    and keeps the process's files, and so its locks, open until it is done; the caller's
+    lock check covers that time."""
+    fields = stat[stat.rfind(")") + 2 :].split()
+    if fields[:1] in (["Z"], ["X"]):
+        return True
+    try:
+        flags = int(fields[6])  # the 9th field of the line
+    except (IndexError, ValueError):
+        return False
+    return bool(flags & _PF_EXITING)
+
+
 def _process_gone(pid: int) -> bool:
-    """No such process, or only its zombie (dead, holding no file or lock, waiting for a
-    parent to reap it: an orphan waits on PID 1, which in a container may never reap)."""
+    """No such process, or one that has exited (:func:`has_exited`), its zombie waiting for
+    a parent to reap it: an orphan waits on PID 1, which in a container may never reap."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -294,28 +316,35 @@ def _process_gone(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return stat[stat.rfind(")") + 2 :][:1] in ("Z", "X")
+    return has_exited(stat)
 
 
-def _download_lock_held(layout: Layout, key: str | None) -> bool:
-    """Whether someone holds the lock of the URL whose key starts with ``key``."""
+def _download_lock_held(layout: Layout, key: str | None, held: Path | None) -> bool:
+    """Whether someone else holds the lock of a URL whose key starts with ``key``
+    (``held``: the lock the caller holds itself, not asked)."""
     if key is None:
         return False
     with contextlib.suppress(OSError):
         for lock in layout.locks.glob(f"{key}*.lock"):
+            if lock == held:
+                continue
             with _try_lock(lock) as free:
                 if not free:
                     return True
     return False
 
 
-def reclaim_dead_temps(layout: Layout) -> list[tuple[Path, int]]:
+def reclaim_dead_temps(layout: Layout, *, held: Path | None = None) -> list[tuple[Path, int]]:
     """Remove the ``.part`` files and temp trees that a process on this host left when it
     died (its pid in the name is gone and its URL's lock is free); ``(path, bytes)`` of each.
+    ``held`` is the URL lock the caller holds: the temp files of that URL are its to judge.
 
     Never touches the temp files of a live process, of another host sharing the volume
     (only the age rule of :meth:`Cache.prune` removes those), or of a download whose lock
-    is held: a process in another pid namespace on the same host may be writing it.
+    someone else holds: a process in another pid namespace on the same host may be writing
+    it, or a killed process's last thread may not be done exiting yet. A fetch reclaims
+    after it took its URL's lock, so the leftovers of a download it waited for, killed
+    meanwhile, go with that fetch.
     """
     host = this_host()
     reclaimed: list[tuple[Path, int]] = []
@@ -323,7 +352,7 @@ def reclaim_dead_temps(layout: Layout) -> list[tuple[Path, int]]:
         owner = temp_owner(path.name)
         if owner is None or owner.host != host or owner.pid == os.getpid():
             continue
-        if not _process_gone(owner.pid) or _download_lock_held(layout, owner.key):
+        if not _process_gone(owner.pid) or _download_lock_held(layout, owner.key, held):
             continue
         size = _remove_temp(path, layout)
         if size or not path.exists():

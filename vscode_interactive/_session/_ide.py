@@ -125,9 +125,7 @@ class IdePhases:
     ) -> Callable[..., Any]:
         """A phase once the workspace is held: rounds until one resumes with a function
         that re-imports (a broken edit opens the IDE again on it)."""
-        from .._reload._reimport import reload_function
         from .._reload._target import target_of
-        from .._supervision._outcomes import raise_for_outcome
         from .._supervision._policy import Outcome
 
         installation = self._install()
@@ -137,6 +135,10 @@ class IdePhases:
         try:
             while True:
                 result = self._round(fn, args, kwargs, installation, shown, hooks, held, interrupts)
+                # Imported only now: what comes before code-server's launch is kept short.
+                from .._reload._reimport import reload_function
+                from .._supervision._outcomes import raise_for_outcome
+
                 if result.outcome is Outcome.RESUMED:
                     try:
                         return reload_function(target, fn)

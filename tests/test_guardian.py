@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ def start(
         [
             sys.executable,
             "-I",
+            "-S",
             GUARDIAN,
             "--grace",
             str(grace),
@@ -134,3 +136,44 @@ def test_missing_command_exits_127_with_a_message() -> None:
     assert guardian.stdout is not None
     assert "cannot start /nonexistent/code-server" in guardian.stdout.read()
     guardian.stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--grace", "2.5", "--parent", "42", "--", "cs", "--x"], (2.5, 42, ["cs", "--x"])),
+        (["--parent", "7", "--", "cs"], (5.0, 7, ["cs"])),
+    ],
+)
+def test_arguments_are_read_by_hand(argv: list[str], expected: tuple[object, ...]) -> None:
+    """The command line the supervisor builds (and grace's default) is understood."""
+    assert _guardian.parse_args(argv) == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--grace", "1", "--", "cs"], "--parent PID is required"),
+        (["--parent", "1", "--"], "no command to run after --"),
+        (["--parent", "x", "--", "cs"], "--parent takes a number, got 'x'"),
+        (["--verbose", "--parent", "1", "--", "cs"], "unexpected argument '--verbose'"),
+        (["--parent"], "--parent needs a value"),
+    ],
+)
+def test_bad_arguments_say_what_is_wrong(argv: list[str], message: str) -> None:
+    """Each mistake is named, so a broken launch line is found at once."""
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        _guardian.parse_args(argv)
+
+
+def test_bad_usage_exits_2_with_the_usage_on_stderr() -> None:
+    """Like other Unix tools: exit code 2, the problem and the usage on stderr."""
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", GUARDIAN, "--parent", "1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert "no command to run after --" in done.stderr and "usage:" in done.stderr

@@ -210,6 +210,7 @@ def test_guardian_argv() -> None:
     expected = [
         "/py",
         "-I",
+        "-S",
         "/g.py",
         "--grace",
         "2.5",

@@ -210,7 +210,7 @@ def test_guardian_wraps_the_command(rig: Rig) -> None:
     sup.run()
     argv = rig.launcher.launches[0].argv
     separator = argv.index("--")
-    assert argv[:2] == [sys.executable, "-I"] and argv[2].endswith("_guardian.py")
+    assert argv[:3] == [sys.executable, "-I", "-S"] and argv[3].endswith("_guardian.py")
     assert argv[argv.index("--parent") + 1] == str(os.getpid())
     assert argv[argv.index("--grace") + 1] == "5"
     assert argv[separator + 1] == str(rig.exe)

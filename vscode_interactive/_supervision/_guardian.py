@@ -1,7 +1,7 @@
 """The group leader that stands between the supervisor and code-server.
 
-Run as a script (``python -I _guardian.py --grace S --parent PID -- code-server ...``), it is
-a standalone, standard-library-only program: like the CLI it is an entry point of its own
+Run as a script (``python -I -S _guardian.py --grace S --parent PID -- code-server ...``), it
+is a standalone, standard-library-only program: like the CLI it is an entry point of its own
 process, which is why it may touch ``os``, ``signal`` and ``subprocess`` directly.
 
 Why it exists: Linux delivers the parent-death signal (``PR_SET_PDEATHSIG``, set by
@@ -26,7 +26,6 @@ a GPU pod alive. The guardian is that direct child. It
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import select
@@ -35,7 +34,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from types import FrameType
 
 _PR_SET_CHILD_SUBREAPER = 36
@@ -46,22 +44,24 @@ def live_processes() -> list[tuple[int, int, int]] | None:
     """``(pid, ppid, pgrp)`` of every process that is not a zombie, read from ``/proc``;
     None where there is no ``/proc``. (Also used by ``_system``: this module must stay
     standard-library-only, so the shared piece lives here.)"""
-    proc = Path("/proc")
-    if not proc.is_dir():
+    try:
+        names = os.listdir("/proc")  # noqa: PTH208 - pathlib's import would slow the launch
+    except OSError:
         return None
     found: list[tuple[int, int, int]] = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
+    for name in names:
+        if not name.isdigit():
             continue
         try:
-            stat = (entry / "stat").read_text()
+            with open(f"/proc/{name}/stat", encoding="utf-8", errors="replace") as file:  # noqa: PTH123
+                stat = file.read()
         except OSError:
             continue
         # Fields after the ")" that closes the command name: state ppid pgrp ...
         fields = stat[stat.rfind(")") + 2 :].split()
         if len(fields) < 3 or fields[0] in ("Z", "X"):
             continue
-        found.append((int(entry.name), int(fields[1]), int(fields[2])))
+        found.append((int(name), int(fields[1]), int(fields[2])))
     return found
 
 
@@ -220,18 +220,44 @@ class _Guardian:
         return os.WEXITSTATUS(status)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vscode-interactive-guardian")
-    parser.add_argument("--grace", type=float, default=5.0)
-    parser.add_argument("--parent", type=int, required=True)
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    command = list(args.command)
-    if command[:1] == ["--"]:
-        command = command[1:]
+_USAGE = "usage: python -I -S _guardian.py --grace SECONDS --parent PID -- COMMAND [ARG ...]"
+
+
+def parse_args(argv: Sequence[str]) -> tuple[float, int, list[str]]:
+    """``(grace, parent, command)`` from ``--grace S --parent PID -- COMMAND ...``;
+    ``ValueError`` saying what is wrong. (Parsed by hand: ``argparse`` and its imports
+    would cost code-server's start ~10 ms on every launch.)"""
+    grace, parent = 5.0, None
+    rest = list(argv)
+    while rest and rest[0] != "--":
+        option, value = rest[0], rest[1] if len(rest) > 1 else None
+        if option not in ("--grace", "--parent"):
+            raise ValueError(f"unexpected argument {option!r}")
+        if value is None:
+            raise ValueError(f"{option} needs a value")
+        try:
+            if option == "--grace":
+                grace = float(value)
+            else:
+                parent = int(value)
+        except ValueError:
+            raise ValueError(f"{option} takes a number, got {value!r}") from None
+        rest = rest[2:]
+    if parent is None:
+        raise ValueError("--parent PID is required")
+    command = rest[1:]
     if not command:
-        parser.error("no command to run after --")
-    return _Guardian(command, args.grace, args.parent).run()
+        raise ValueError("no command to run after --")
+    return grace, parent, command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        grace, parent, command = parse_args(sys.argv[1:] if argv is None else argv)
+    except ValueError as error:
+        print(f"vscode-interactive guardian: {error}\n{_USAGE}", file=sys.stderr, flush=True)
+        return 2
+    return _Guardian(command, grace, parent).run()
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through real processes

@@ -341,10 +341,12 @@ def guardian_argv(
     python: str, guardian_script: Path, *, grace: float, parent_pid: int, argv: list[str]
 ) -> list[str]:
     """Wrap ``argv`` in the guardian (see :mod:`._guardian`); ``-I`` keeps
-    the user's ``PYTHON*`` variables and site-packages out of it."""
+    the user's ``PYTHON*`` variables out of it and ``-S`` the ``site`` module (it needs
+    only the standard library, and every millisecond before it starts code-server counts)."""
     return [
         python,
         "-I",
+        "-S",
         str(guardian_script),
         "--grace",
         f"{grace:g}",

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.support import CLI, Job, wait_for, wait_for_session
 
@@ -68,6 +69,7 @@ BUG_LINE = JOB.splitlines().index("    return value / 0  # BUG") + 1
 COUNTDOWN = ".statusbar-item:has-text('idle stop in')"
 RESUME_ITEM = ".statusbar-item:has-text('Resume job')"
 WARNING = ".notification-toast:has-text('the IDE stops in')"
+STEP_MS = 60_000
 
 
 def status_of(workspace: Path) -> dict[str, Any] | None:
@@ -126,9 +128,25 @@ def ide(page: Page, e2e_env: dict[str, str], e2e_workspace: Path) -> Any:
 
 
 def focus_source(page: Page) -> None:
-    """Bring job.py to the front and put the cursor on the line that raised."""
-    page.locator(".tabs-container .tab", has_text="job.py").first.click()
-    page.locator(".monaco-editor[data-uri$='job.py'] .view-lines").first.click()
+    """Bring job.py to the front and put the cursor on the line that raised.
+
+    The job's greeting opens the front page and job.py once the extension host is up,
+    re-rendering the editors (under load while the test clicks: the editor it found is
+    detached). So: wait until the greeting's front page is there, then click until
+    job.py's editor takes the click, within the step's deadline."""
+    tabs = page.locator(".tabs-container .tab")
+    expect(tabs.filter(has_text="DEBUGGING.md").first).to_be_visible(timeout=STEP_MS)
+    deadline = time.monotonic() + STEP_MS / 1000
+    while True:
+        try:
+            tabs.filter(has_text="job.py").first.click(timeout=5_000)
+            page.locator(".monaco-editor[data-uri$='job.py'] .view-lines").first.click(
+                timeout=5_000
+            )
+            break
+        except PlaywrightTimeoutError:
+            if time.monotonic() > deadline:
+                raise
     page.keyboard.press("Control+g")
     page.keyboard.type(str(BUG_LINE))
     page.keyboard.press("Enter")

@@ -10,8 +10,10 @@ import argparse
 import hashlib
 import os
 import platform
+import socket
 import statistics
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,3 +111,20 @@ def real_archive_env(archive: Path, tmp: Path) -> dict[str, str]:
         "VSCODE_INTERACTIVE_EXTENSIONS": str(vsix),
         "VSCODE_INTERACTIVE_ENABLE": "1",
     }
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now (for a server the benchmark starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 within a second (a refused connection: False)."""
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False

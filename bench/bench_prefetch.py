@@ -33,18 +33,23 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench._timing import Measurement, machine_summary, real_archive_env, report
+from bench._timing import (
+    Measurement,
+    answers,
+    free_port,
+    machine_summary,
+    real_archive_env,
+    report,
+)
 from bench.bench_cache import serve
 from tests.fakes import FakeEnvironment
 from vscode_interactive import ensure_installed
@@ -108,26 +113,11 @@ Path(OUT).write_text(json.dumps({"run": time.perf_counter() - start, "task": TAS
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _running(pid: int) -> bool:
     """Whether the child ``pid`` has not exited yet (without reaping it)."""
     try:
         return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
     except ChildProcessError:
-        return False
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
         return False
 
 
@@ -146,7 +136,7 @@ def _poll(port: int, going: Callable[[], bool]) -> float | None:
     turned false first)."""
     url = f"http://127.0.0.1:{port}/healthz"
     while going():
-        if _answers(url):
+        if answers(url):
             return time.time()
         time.sleep(_POLL)
     return None
@@ -211,7 +201,7 @@ class Bench:
         (run / "ws").mkdir(parents=True)
         env = env if env is not None else self.env(run, prefetch)
         out = run / "out.json"
-        port = _free_port()
+        port = free_port()
         load = os.getloadavg()[0]
         os.sync()
         answered: float | None = None
@@ -251,7 +241,7 @@ class Bench:
     def by_hand(self, env: dict[str, str], run: Path) -> float:
         """code-server alone on the install ``run`` made: Popen -> /healthz, in seconds."""
         installation = ensure_installed(env=FakeEnvironment(env))
-        port = _free_port()
+        port = free_port()
         workspace = run / "ws"
         options = ServerOptions(
             executable=installation.executable,

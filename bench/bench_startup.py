@@ -24,16 +24,22 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
-from bench._timing import Measurement, machine_summary, parse_archive_args, real_archive_env, report
+from bench._timing import (
+    Measurement,
+    answers,
+    free_port,
+    machine_summary,
+    parse_archive_args,
+    real_archive_env,
+    report,
+)
 from vscode_interactive import Installation, Session, SessionConfig, ensure_installed
 from vscode_interactive._layout import StateLayout
 from vscode_interactive._ports import Interrupts
@@ -50,26 +56,11 @@ def job() -> str:
     return "ok"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
 def _poll_until_healthy(port: int, start: float, seen: list[float], stop: threading.Event) -> None:
     """Append the seconds since ``start`` when /healthz first answers, then set ``stop``."""
     url = f"http://127.0.0.1:{port}/healthz"
     while not stop.is_set():
-        if _answers(url):
+        if answers(url):
             seen.append(time.perf_counter() - start)
             stop.set()
             return
@@ -106,7 +97,7 @@ class _TimedSteps(RealSteps):
 
 def ours(workspace: Path) -> tuple[float, float]:
     """(seconds to /healthz answering, seconds to the banner) for one session."""
-    port = _free_port()
+    port = free_port()
     config = SessionConfig(port=port, auth="none", workspace_dir=workspace, grace_seconds=2)
     health: list[float] = []
     ready: list[float] = []
@@ -125,7 +116,7 @@ def ours(workspace: Path) -> tuple[float, float]:
 
 def by_hand(installation: Installation, workspace: Path) -> float:
     """Seconds from Popen to /healthz answering, same command line and environment."""
-    port = _free_port()
+    port = free_port()
     options = ServerOptions(
         executable=installation.executable,
         layout=StateLayout.for_workspace(workspace),
